@@ -1,0 +1,1 @@
+"""The REST API: one NinjaAPI under /api/, each area adding its router."""

@@ -1,0 +1,1 @@
+"""Platform foundation shared by every area of rencai."""

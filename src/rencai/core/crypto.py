@@ -1,0 +1,61 @@
+"""Keys and primitives for personal data at rest and for the audit chain.
+
+All keys derive from ``settings.FIELD_KEY`` through HKDF with a distinct label per use, so the
+encryption key, the lookup-hash key and the audit-chain key are independent.
+Ciphertexts are ``v1:`` + base64(nonce ‖ AES-256-GCM(ciphertext ‖ tag)).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+CIPHER_PREFIX = "v1:"
+
+
+class DecryptionError(ValueError):
+    """A stored value could not be decrypted: wrong key or altered data."""
+
+
+@lru_cache(maxsize=8)
+def _derive(master: str, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"rencai", info=label).derive(master.encode())
+
+
+def derived_key(label: str) -> bytes:
+    return _derive(settings.FIELD_KEY, label.encode())
+
+
+def encrypt(plaintext: str) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(derived_key("field-encryption")).encrypt(nonce, plaintext.encode("utf-8"), None)
+    return CIPHER_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    if not token.startswith(CIPHER_PREFIX):
+        raise DecryptionError("not a rencai ciphertext")
+    raw = base64.b64decode(token[len(CIPHER_PREFIX):])
+    try:
+        return AESGCM(derived_key("field-encryption")).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+    except InvalidTag as exc:
+        raise DecryptionError("ciphertext failed authentication") from exc
+
+
+def lookup_hash(kind: str, normalized: str) -> str:
+    """A keyed hash for exact lookup of a protected value (a blind index)."""
+    return hmac.new(derived_key("lookup-hash"), f"{kind}:{normalized}".encode(), hashlib.sha256).hexdigest()
+
+
+def chain_hash(prev_hash: str, payload: bytes) -> str:
+    """The audit chain link: HMAC over the previous link and this entry's canonical content."""
+    return hmac.new(derived_key("audit-chain"), prev_hash.encode() + b"|" + payload, hashlib.sha256).hexdigest()

@@ -1,0 +1,88 @@
+"""Request middleware: idle sign-out, the security gate, and the audit context of a request."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from rencai.core import audit
+from rencai.core.models.audit import AuditAction
+
+
+def client_ip(request) -> str | None:
+    # Behind a reverse proxy set RENCAI_HTTPS and let the proxy overwrite X-Forwarded-For;
+    # without one, REMOTE_ADDR is the only address that cannot be forged.
+    if settings.HTTPS:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class IdleTimeoutMiddleware:
+    """Ends a session after ``IDLE_TIMEOUT_MINUTES`` without a request, whatever the cookie says."""
+
+    SESSION_KEY = "rencai_last_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            last_seen = request.session.get(self.SESSION_KEY)
+            if last_seen is not None and now - last_seen > settings.IDLE_TIMEOUT_MINUTES * 60:
+                with audit.acting(user, client_ip(request)):
+                    audit.record(AuditAction.LOGOUT, obj=user, message="空闲超时，自动退出")
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                login_url = reverse(settings.LOGIN_URL)
+                return redirect(f"{login_url}?next={request.path}&idle=1")
+            request.session[self.SESSION_KEY] = now
+        return self.get_response(request)
+
+
+class SecurityGateMiddleware:
+    """Before anything else, a signed-in user must change a forced or expired password and an
+    administrator must enrol in two-factor sign-in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith(("/static/", "/api/")):
+            target = self.required_step(user)
+            if target and request.path not in self.allowed_paths(target):
+                return redirect(target)
+        return self.get_response(request)
+
+    @staticmethod
+    def required_step(user) -> str | None:
+        if user.must_change_password or user.password_expired:
+            return reverse("password_change")
+        if user.is_administrator and not user.totp_enabled:
+            return reverse("totp_setup")
+        return None
+
+    @staticmethod
+    def allowed_paths(target: str) -> set[str]:
+        return {target, reverse("logout"), "/favicon.ico"}
+
+
+class RequestContextMiddleware:
+    """Attributes everything audited during a request to its user and client address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        with audit.acting(user if user is not None and user.is_authenticated else None, client_ip(request)):
+            return self.get_response(request)

@@ -1,0 +1,1 @@
+// rencai's own scripts

@@ -1,0 +1,1 @@
+"""Views of the shell; generic views live in ``core.views.generic``."""
