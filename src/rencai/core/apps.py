@@ -10,4 +10,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台基础")
 
     def ready(self) -> None:
-        from rencai.core import signals  # noqa: F401  (connects change logging and role sync)
+        from rencai.core import menus, signals  # noqa: F401  (sidebar entries, change logging, role sync)

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 # Apps whose models are platform machinery, not business data.
 PLATFORM_APPS = {"auth", "contenttypes", "sessions", "core", "admin"}
+# Core models that are business data all the same (region-scoped, seen by business roles only).
+BUSINESS_CORE_MODELS = {"orgunit"}
 REFERENCE = ["core.view_region", "core.view_dictionary", "core.view_dictionaryitem"]
 REFERENCE_EDIT = [
     f"core.{action}_{model}" for model in ("region", "dictionary", "dictionaryitem") for action in ("add", "change", "delete")
@@ -74,6 +76,20 @@ BUILTIN_ROLES = (
 )
 
 
+def business_permissions_q():
+    """Permissions over business data: every non-platform app, and core's business models."""
+    from django.db.models import Q
+
+    return ~Q(content_type__app_label__in=PLATFORM_APPS) | Q(
+        content_type__app_label="core", content_type__model__in=BUSINESS_CORE_MODELS
+    )
+
+
+def is_business_permission(perm: str) -> bool:
+    app, codename = perm.split(".", 1)
+    return app not in PLATFORM_APPS or (app == "core" and codename.split("_", 1)[1] in BUSINESS_CORE_MODELS)
+
+
 def definition_permissions(definition: RoleDefinition) -> list[Permission]:
     perms = list(
         Permission.objects.filter(
@@ -83,9 +99,7 @@ def definition_permissions(definition: RoleDefinition) -> list[Permission]:
     )
     perms = [p for p in perms if f"{p.content_type.app_label}.{p.codename}" in definition.platform_perms]
     if definition.business_actions:
-        business = Permission.objects.exclude(content_type__app_label__in=PLATFORM_APPS).select_related(
-            "content_type"
-        )
+        business = Permission.objects.filter(business_permissions_q()).select_related("content_type")
         perms += [p for p in business if p.codename.split("_", 1)[0] in definition.business_actions]
     return perms
 
@@ -126,7 +140,7 @@ def check_duties(roles) -> None:
             _("系统管理员、安全管理员、审计管理员三种职责须由不同账户担任，不能由同一账户兼任。"),
             code="duties_combined",
         )
-    if duties and any(not role.duty and role.permissions.exclude(content_type__app_label__in=PLATFORM_APPS).exists() for role in roles):
+    if duties and any(not role.duty and role.permissions.filter(business_permissions_q()).exists() for role in roles):
         raise ValidationError(
             _("管理员账户不能同时担任查看人才数据的业务角色。"), code="duty_with_business",
         )

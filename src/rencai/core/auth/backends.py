@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
-from rencai.core.roles import PLATFORM_APPS
+from rencai.core.roles import is_business_permission
 
 
 class RoleBackend(ModelBackend):
@@ -24,7 +24,7 @@ class RoleBackend(ModelBackend):
             rows = Permission.objects.filter(pk__in=user_obj.roles.values("permissions"))
             perms = {f"{app}.{codename}" for app, codename in rows.values_list("content_type__app_label", "codename")}
             if user_obj.duties:
-                perms = {p for p in perms if p.split(".", 1)[0] in PLATFORM_APPS}
+                perms = {p for p in perms if not is_business_permission(p)}
             cache = user_obj._rencai_perm_cache = perms
         return cache
 

@@ -5,6 +5,7 @@ from rencai.core.models.audit import AuditChainHead, AuditEntry
 from rencai.core.models.base import RegionScopedModel, RencaiModel, RestrictedQuerySet
 from rencai.core.models.dictionaries import Dictionary, DictionaryItem
 from rencai.core.models.jobs import Job
+from rencai.core.models.orgunits import OrgUnit
 from rencai.core.models.regions import Region
 from rencai.core.models.tokens import ApiToken
 
@@ -15,6 +16,7 @@ __all__ = [
     "Dictionary",
     "DictionaryItem",
     "Job",
+    "OrgUnit",
     "Region",
     "RegionScopedModel",
     "RencaiModel",

@@ -81,3 +81,6 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.length}: {self.last_hash[:12]}"

@@ -1,0 +1,3 @@
+"""Views: accounts (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: auditlog (to be filled)."""
+
+urlpatterns: list = []

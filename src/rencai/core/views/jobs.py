@@ -1,0 +1,3 @@
+"""Views: jobs (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: orgunits (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: reference (to be filled)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Views: tokens (to be filled)."""
+
+urlpatterns: list = []
