@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -23,8 +25,21 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def redirect_to(request, url: str):
+    """A redirect that also works for htmx requests (which would otherwise swap the page in)."""
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
 class IdleTimeoutMiddleware:
-    """Ends a session after ``IDLE_TIMEOUT_MINUTES`` without a request, whatever the cookie says."""
+    """Ends a session after ``IDLE_TIMEOUT_MINUTES`` without a request, whatever the cookie says.
+
+    The cookie's own age is the same length, but a stolen or kept-open cookie must not outlive
+    the rule: the last request time is kept in the session and checked here on every request.
+    """
 
     SESSION_KEY = "rencai_last_seen"
 
@@ -38,12 +53,15 @@ class IdleTimeoutMiddleware:
             last_seen = request.session.get(self.SESSION_KEY)
             if last_seen is not None and now - last_seen > settings.IDLE_TIMEOUT_MINUTES * 60:
                 with audit.acting(user, client_ip(request)):
-                    audit.record(AuditAction.LOGOUT, obj=user, message="空闲超时，自动退出")
+                    audit.record(
+                        AuditAction.LOGOUT, obj=user,
+                        message=f"空闲超过 {settings.IDLE_TIMEOUT_MINUTES} 分钟，自动退出",
+                    )
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
-                login_url = reverse(settings.LOGIN_URL)
-                return redirect(f"{login_url}?next={request.path}&idle=1")
+                query = urlencode({"next": request.get_full_path(), "idle": "1"})
+                return redirect_to(request, f"{reverse(settings.LOGIN_URL)}?{query}")
             request.session[self.SESSION_KEY] = now
         return self.get_response(request)
 
@@ -60,11 +78,12 @@ class SecurityGateMiddleware:
         if user is not None and user.is_authenticated and not request.path.startswith(("/static/", "/api/")):
             target = self.required_step(user)
             if target and request.path not in self.allowed_paths(target):
-                return redirect(target)
+                return redirect_to(request, target)
         return self.get_response(request)
 
     @staticmethod
     def required_step(user) -> str | None:
+        """The page this user must go through first, or None when nothing is owed."""
         if user.must_change_password or user.password_expired:
             return reverse("password_change")
         if user.is_administrator and not user.totp_enabled:
@@ -73,7 +92,7 @@ class SecurityGateMiddleware:
 
     @staticmethod
     def allowed_paths(target: str) -> set[str]:
-        return {target, reverse("logout"), "/favicon.ico"}
+        return {target, reverse("logout"), reverse("favicon")}
 
 
 class RequestContextMiddleware:

@@ -1,0 +1,1 @@
+"""Service functions of the platform core: multi-row writes in one transaction, audited."""
