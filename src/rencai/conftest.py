@@ -25,6 +25,56 @@ CHROMIUM_ARGS = [
 ]
 
 
+# --- transactional tests and the append-only audit log ------------------------------------------
+# A transactional test (transaction=True, live_server) ends with a flush, which the append-only
+# triggers on the audit table refuse. They are dropped for that flush and put back before the
+# next database test, so every test runs with them in place.
+_audit_triggers_dropped = False
+
+
+def _audit_trigger_sql(kind: str) -> list[str]:
+    import importlib
+
+    from django.db import connection
+
+    migration = importlib.import_module("rencai.core.migrations.0002_audit_append_only")
+    prefix = {"sqlite": "SQLITE", "postgresql": "POSTGRES"}[connection.vendor]
+    return getattr(migration, f"{prefix}_{kind}")
+
+
+def _execute(statements: list[str]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_around_flush(request, django_db_blocker):
+    global _audit_triggers_dropped
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        yield
+        return
+    if _audit_triggers_dropped:
+        with django_db_blocker.unblock():
+            _execute(_audit_trigger_sql("TRIGGERS"))
+        _audit_triggers_dropped = False
+    transactional = "transactional_db" in names or "live_server" in names or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so its flush runs after our teardown
+    yield
+    with django_db_blocker.unblock():
+        _execute(_audit_trigger_sql("DROP"))
+    _audit_triggers_dropped = True
+
+
 @pytest.fixture
 def refdata(db):
     from rencai.core.models import Region
