@@ -184,6 +184,8 @@ SECURE_SSL_REDIRECT = HTTPS and env_bool("RENCAI_SSL_REDIRECT", True)
 # Empty: the database is the queue (the embedded default). redis://…: workers wait on Redis.
 JOB_QUEUE_URL = env_str("RENCAI_JOB_QUEUE_URL", "")
 JOB_HEARTBEAT_SECONDS = env_int("RENCAI_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
+# Prefix of the Redis keys, so several installations (or test runs) can share one server.
+JOB_QUEUE_PREFIX = env_str("RENCAI_JOB_QUEUE_PREFIX", "rencai")
 
 # --- files ----------------------------------------------------------------------------------
 UPLOAD_DIR = VAR_DIR / "uploads"
