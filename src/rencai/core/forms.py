@@ -7,8 +7,8 @@
   the user may see — another county's record is not even a choice;
 * protected personal fields are never sent to the browser in full: the input starts empty with
   the masked value as a hint, and leaving it empty keeps the stored value;
-* it carries a concurrency token (``version``, or failing that ``updated_at``) so an edit made
-  on a stale copy is refused instead of silently overwriting someone else's save.
+* it carries a concurrency token (``version``, else ``updated_at``, else a keyed digest of the
+  row) so an edit made on a stale copy is refused instead of silently overwriting another save.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from rencai.core.fields import LookupHashField, ProtectedField
@@ -85,26 +86,28 @@ def scope_choice_fields(form, user, model) -> None:
 
 # --- optimistic locking ---------------------------------------------------------------------------
 def concurrency_field(model) -> str | None:
-    """The field that changes on every save: an integer ``version``, else ``updated_at``."""
-    try:
-        version = model._meta.get_field("version")
-    except Exception:  # noqa: BLE001  (FieldDoesNotExist: the model has no version)
-        version = None
-    if isinstance(version, models.IntegerField):
+    """The field that changes on every save: an integer ``version``, else ``updated_at``; None
+    for a model with neither (its token is then a keyed digest of the whole row)."""
+    names = {f.name: f for f in model._meta.concrete_fields}
+    if isinstance(names.get("version"), models.IntegerField):
         return "version"
-    try:
-        model._meta.get_field("updated_at")
-    except Exception:  # noqa: BLE001
-        return None
-    return "updated_at"
+    if "updated_at" in names:
+        return "updated_at"
+    return None
 
 
 def concurrency_token(obj) -> str:
-    name = concurrency_field(type(obj))
-    if name is None or obj.pk is None:
+    """What the edit form carries to prove it was made from the row as it is now."""
+    if obj.pk is None:
         return ""
-    value = getattr(obj, name)
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    name = concurrency_field(type(obj))
+    if name is not None:
+        value = getattr(obj, name)
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    # No stamp: digest every column. Keyed, because the row may hold personal data and the
+    # token goes to the browser.
+    row = [(f.attname, getattr(obj, f.attname)) for f in obj._meta.concrete_fields]
+    return salted_hmac("rencai.forms.concurrency", repr(row), algorithm="sha256").hexdigest()[:32]
 
 
 # --- the base model form -----------------------------------------------------------------------------
@@ -116,7 +119,7 @@ class BaseModelForm(TablerFormMixin, forms.ModelForm):
         self.user = user
         scope_choice_fields(self, user, self._meta.model)
         self._prepare_protected_fields()
-        if concurrency_field(self._meta.model) and self.instance.pk is not None:
+        if self.instance.pk is not None:
             self.fields[CONCURRENCY_INPUT] = forms.CharField(
                 widget=forms.HiddenInput, required=False, initial=concurrency_token(self.instance)
             )
@@ -271,8 +274,10 @@ class DictionaryItemForm(BaseModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        dictionary_id = self.initial.get("dictionary") or self.instance.dictionary_id or self.data.get("dictionary")
+        if self.instance.pk:
+            self.fields["dictionary"].disabled = True  # an item stays in its dictionary
+        dictionary_id = self.instance.dictionary_id or self.initial.get("dictionary") or self.data.get("dictionary")
         parent = self.fields["parent"]
-        parent.queryset = parent.queryset.filter(dictionary_id=dictionary_id or 0)
+        parent.queryset = parent.queryset.filter(dictionary_id=int(dictionary_id) if str(dictionary_id).isdigit() else 0)
         if self.instance.pk:
             parent.queryset = parent.queryset.exclude(pk=self.instance.pk)

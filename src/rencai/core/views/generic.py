@@ -519,7 +519,11 @@ class ObjectChangeLogView(ObjectDetailView):
 
     def get(self, request, pk, *args, **kwargs):
         obj = self.get_object(pk, "view")
-        entries = AuditEntry.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
+        # Changes only: who looked at the record (VIEW_PERSONAL …) is for the audit administrator.
+        entries = AuditEntry.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk),
+            action__in=[AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE],
+        )
         paginator = KeysetPaginator(entries, ["-id"], per_page=50)
         try:
             page = paginator.page(after=request.GET.get("after"), before=request.GET.get("before"))

@@ -7,6 +7,7 @@ up to date by administrators; everyone with the view permission may read them.
 from __future__ import annotations
 
 from django.db.models import Count
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -96,10 +97,11 @@ class DictionaryItemViews(ViewSet):
         return DictionaryItem.objects.select_related("dictionary", "parent")
 
     def get_initial(self, request):
-        dictionary = request.GET.get("dictionary") or request.POST.get("dictionary")
-        if dictionary and dictionary.isdigit() and Dictionary.objects.restrict(request.user, "view").filter(pk=dictionary).exists():
+        """A new item belongs to the dictionary whose page it was added from (``?dictionary=``)."""
+        dictionary = request.GET.get("dictionary") or request.POST.get("dictionary") or ""
+        if dictionary.isdigit() and Dictionary.objects.restrict(request.user, "view").filter(pk=dictionary).exists():
             return {"dictionary": int(dictionary)}
-        return {}
+        raise Http404
 
     def get_success_url(self, request, obj):
         return reverse("dictionary_detail", kwargs={"pk": obj.dictionary_id})
@@ -111,8 +113,7 @@ class DictionaryItemViews(ViewSet):
         crumbs = [(_("首页"), reverse("home")), (str(Dictionary._meta.verbose_name_plural), reverse("dictionary_list"))]
         dictionary = obj.dictionary if obj is not None and obj.pk else None
         if dictionary is None:
-            initial = self.get_initial(request).get("dictionary")
-            dictionary = Dictionary.objects.filter(pk=initial).first() if initial else None
+            dictionary = Dictionary.objects.filter(pk=self.get_initial(request)["dictionary"]).first()
         if dictionary is not None:
             crumbs.append((str(dictionary), reverse("dictionary_detail", kwargs={"pk": dictionary.pk})))
         if obj is not None and obj.pk:
