@@ -87,6 +87,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _has_schema(connection) -> bool:
+    """Whether the database has been migrated at all (a fresh scratch database has not)."""
+    return AuditChainHead._meta.db_table in connection.introspection.table_names()
+
+
 def _applied_migrations(connection) -> list[str]:
     return sorted(f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations())
 
@@ -178,7 +183,7 @@ def create_backup(output: Path | str | None = None, *, using: str = "default", l
             _sqlite_snapshot(connection, payload)
         else:
             _pg_dump(connection, payload)
-        head = AuditChainHead.objects.using(using).filter(pk=1).first()
+        head = AuditChainHead.objects.using(using).filter(pk=1).first() if _has_schema(connection) else None
         manifest = {
             "format": FORMAT_VERSION,
             "application": "rencai",
@@ -381,7 +386,9 @@ def restore_backup(path: Path | str, *, using: str = "default", safety_backup: b
         manifest, payload = read_backup(path, workdir)
         check_compatible(manifest, connection)
         check_payload(manifest, payload)
-        safety = create_backup(using=using, label="rencai-pre-restore").path if safety_backup else None
+        # An empty database (a restore drill, a new server) has nothing worth keeping.
+        keep = safety_backup and _has_schema(connection)
+        safety = create_backup(using=using, label="rencai-pre-restore").path if keep else None
         if manifest["vendor"] == "sqlite":
             _sqlite_replace(connection, payload)
         else:
