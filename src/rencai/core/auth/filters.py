@@ -8,7 +8,7 @@ from django.apps import apps
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from rencai.core.auth.forms import StyledFormMixin
+from rencai.core.auth.forms import StyledFormMixin, deployment_regions
 from rencai.core.models import AuditEntry, Region, Role, User
 from rencai.core.models.audit import AuditAction
 
@@ -23,7 +23,7 @@ class UserFilterSet(django_filters.FilterSet):
         label=_("角色"), queryset=Role.objects.order_by("id"), field_name="roles", empty_label=_("全部角色"),
     )
     region = django_filters.ModelChoiceFilter(
-        label=_("地区"), queryset=Region.objects.order_by("path"), method="in_region", empty_label=_("全部地区"),
+        label=_("地区"), queryset=Region.objects.all(), method="in_region", empty_label=_("全部地区"),
     )
     is_active = django_filters.BooleanFilter(
         label=_("状态"),
@@ -34,6 +34,10 @@ class UserFilterSet(django_filters.FilterSet):
         model = User
         fields = ["q", "role", "region", "is_active"]
         form = FilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["region"].queryset = deployment_regions()
 
     def search(self, queryset, name, value):
         return queryset.filter(

@@ -9,10 +9,12 @@ from collections import defaultdict
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from rencai.core.models import Region, Role, User
@@ -80,6 +82,19 @@ class ChangePasswordForm(StyledFormMixin, PasswordChangeForm):
         return cleaned
 
 
+def deployment_regions(keep=()):
+    """The regions staff of this installation are assigned: the city and every region under it.
+
+    The national code table has thousands of rows; a county officer of 运城 is never given
+    海淀区. Regions already assigned (``keep``) stay offered so an edit does not drop them.
+    """
+    city = f"/{settings.CITY_CODE}/"
+    regions = Region.objects.filter(is_active=True)
+    if regions.filter(path__contains=city).exists():
+        regions = Region.objects.filter(Q(is_active=True, path__contains=city) | Q(pk__in=list(keep)))
+    return regions.order_by("path")
+
+
 class RegionChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Region) -> str:
         depth = max(obj.path.count("/") - 3, 0)  # the province is the root, the city one level down
@@ -100,7 +115,7 @@ class UserForm(StyledFormMixin, forms.ModelForm):
         help_text=_("系统管理员、安全管理员、审计管理员三种职责须由不同账户担任，且不能兼任业务角色。"),
     )
     regions = RegionChoiceField(
-        label=_("负责地区"), queryset=Region.objects.filter(is_active=True).order_by("path"), required=False,
+        label=_("负责地区"), queryset=Region.objects.none(), required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("包含其下级地区：分配运城市即可查看全市各县。"),
     )
@@ -114,6 +129,8 @@ class UserForm(StyledFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        keep = self.instance.regions.values_list("pk", flat=True) if self.instance.pk else ()
+        self.fields["regions"].queryset = deployment_regions(keep)
         if self.instance.pk:
             # A username is the audit trail's name for a person: it does not change.
             del self.fields["username"]

@@ -305,7 +305,8 @@ def do_update_role(
         )
     if business and not role.permissions.filter(business_permissions_q()).exists():
         # The role becomes a business role: no administrator may hold it then.
-        if role.users.filter(roles__duty__gt="").exists():
+        holders = role.users.values("pk")
+        if User.objects.filter(pk__in=holders, roles__duty__gt="").exists():
             raise ValidationError(
                 _("该角色由管理员（三员）账户担任，不能授予业务数据权限。"), code="held_by_duty",
             )
