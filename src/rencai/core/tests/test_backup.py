@@ -1,10 +1,13 @@
 """Backup and restore: what was backed up comes back; a damaged, truncated or foreign backup is
 refused before anything is replaced; both are audited and the audit chain verifies after."""
 
+import hashlib
 import io
 import json
 import os
 import stat
+import subprocess
+import sys
 import tarfile
 from io import StringIO
 from pathlib import Path
@@ -20,7 +23,7 @@ from rencai.core.services.backup import BackupError, create_backup, restore_back
 
 # The backup reads committed data through its own connection (pg_dump) or the SQLite backup API,
 # and the restore replaces the whole database: these tests need real commits.
-pytestmark = pytest.mark.django_db(transaction=True)
+transactional = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -63,6 +66,7 @@ def _change_everything(city_admin) -> None:
     Region.objects.filter(code="140821").update(name="改过的名字")
 
 
+@transactional
 def test_it_restores_what_was_backed_up(backups, units, city_admin):
     before = _state()
     result = create_backup()
@@ -90,6 +94,7 @@ def test_it_restores_what_was_backed_up(backups, units, city_admin):
     assert sorted(p.name for p in backups.iterdir()) == sorted([result.path.name, restored.safety_backup.name])
 
 
+@transactional
 def test_the_commands_back_up_and_restore(backups, units, city_admin):
     target = backups / "nightly.tar"
     out = StringIO()
@@ -137,6 +142,7 @@ def _assert_refused(path: Path, match: str, backups: Path) -> None:
         call_command("restore", str(path), "--no-input", stdout=StringIO())
 
 
+@transactional
 def test_a_tampered_backup_is_refused_before_anything_is_replaced(backups, units, city_admin):
     good = create_backup().path
     _change_everything(city_admin)
@@ -148,6 +154,7 @@ def test_a_tampered_backup_is_refused_before_anything_is_replaced(backups, units
     _assert_refused(raw, "damaged|checksum", backups)
 
 
+@transactional
 def test_a_truncated_backup_is_refused(backups, units, city_admin):
     good = create_backup().path
     _change_everything(city_admin)
@@ -159,6 +166,7 @@ def test_a_truncated_backup_is_refused(backups, units, city_admin):
     _assert_refused(empty, "damaged|not a rencai backup", backups)
 
 
+@transactional
 def test_a_backup_of_another_vendor_or_a_newer_schema_is_refused(backups, units):
     good = create_backup().path
     other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
@@ -170,11 +178,10 @@ def test_a_backup_of_another_vendor_or_a_newer_schema_is_refused(backups, units)
     _assert_refused(newer, "newer version", backups)
 
 
+@transactional
 def test_a_payload_that_is_not_a_database_is_refused(backups, units):
     good = create_backup().path
     junk = b"not a database at all " * 100
-    import hashlib
-
     bogus = _rewrite(
         good, backups / "bogus.tar",
         payload=lambda _old: junk,
@@ -183,6 +190,7 @@ def test_a_payload_that_is_not_a_database_is_refused(backups, units):
     _assert_refused(bogus, "damaged|not a rencai database|pg_restore", backups)
 
 
+@transactional
 def test_verify_checks_without_changing_anything(backups, units, city_admin):
     good = create_backup().path
     _change_everything(city_admin)
@@ -193,3 +201,26 @@ def test_verify_checks_without_changing_anything(backups, units, city_admin):
     assert verify_backup(good)["vendor"] == connection.vendor
     assert _state() == state
     assert os.listdir(backups) == [good.name]
+
+
+def test_the_restore_drill_into_an_empty_database(tmp_path):
+    """The drill of docs/operations.md, end to end through the command line, on scratch SQLite files."""
+    env = {**os.environ, "RENCAI_VAR_DIR": str(tmp_path / "var"), "RENCAI_BACKUP_DIR": str(tmp_path / "backups")}
+    rencai = [sys.executable, "-m", "rencai.cli"]
+
+    def run(database: Path, *args: str) -> str:
+        done = subprocess.run(
+            [*rencai, *args], env={**env, "RENCAI_DATABASE_URL": f"sqlite:///{database}"},
+            capture_output=True, text=True, timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    production, drill = tmp_path / "production.sqlite3", tmp_path / "drill.sqlite3"
+    run(production, "init", "--no-static")
+    archive = run(production, "backup").strip().splitlines()[-1]
+    output = run(drill, "restore", archive, "--no-input")
+    assert "Restored. Audit chain verified" in output
+    assert "backed up first" not in output  # an empty database has nothing to keep
+    run(drill, "audit", "verify")
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [Path(archive).name]
