@@ -51,12 +51,16 @@ class UserFilterSet(django_filters.FilterSet):
         return queryset.filter(regions__code__in=above).distinct()
 
 
+def object_type_names() -> dict[str, str]:
+    """Every kind of object that can appear in the log, named in the office's words."""
+    names = {model._meta.label_lower: str(model._meta.verbose_name)
+             for model in apps.get_models() if not model._meta.auto_created}
+    names["url"] = str(_("页面地址"))
+    return names
+
+
 def object_type_choices() -> list[tuple[str, str]]:
-    """Every model that can appear in the log, named in the office's words."""
-    choices = [(model._meta.label_lower, f"{model._meta.verbose_name}（{model._meta.label_lower}）")
-               for model in apps.get_models() if not model._meta.auto_created]
-    choices.append(("url", _("页面地址（拒绝访问）")))
-    return sorted(choices, key=lambda c: c[0])
+    return sorted(((key, f"{name}（{key}）") for key, name in object_type_names().items()), key=lambda c: c[0])
 
 
 class AuditEntryFilterSet(django_filters.FilterSet):
@@ -69,8 +73,8 @@ class AuditEntryFilterSet(django_filters.FilterSet):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     actor = django_filters.CharFilter(label=_("操作人账号"), field_name="actor_name", lookup_expr="iexact")
-    action = django_filters.ChoiceFilter(label=_("操作"), choices=AuditAction.choices)
-    object_type = django_filters.ChoiceFilter(label=_("对象类型"), choices=object_type_choices)
+    action = django_filters.ChoiceFilter(label=_("操作"), choices=AuditAction.choices, empty_label=_("全部"))
+    object_type = django_filters.ChoiceFilter(label=_("对象类型"), choices=object_type_choices, empty_label=_("全部"))
     object_id = django_filters.CharFilter(label=_("对象编号"), field_name="object_id")
     ip_address = django_filters.CharFilter(label=_("来源地址"), method="from_address")
 

@@ -15,6 +15,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 from rencai.core.models import Region, Role, User
@@ -92,18 +93,18 @@ def deployment_regions(keep=()):
     regions = Region.objects.filter(is_active=True)
     if regions.filter(path__contains=city).exists():
         regions = Region.objects.filter(Q(is_active=True, path__contains=city) | Q(pk__in=list(keep)))
-    return regions.order_by("path")
+    # The city first, then its counties, then the zones under them, each by code.
+    return regions.order_by(Length("path"), "code")
 
 
 class RegionChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Region) -> str:
-        depth = max(obj.path.count("/") - 3, 0)  # the province is the root, the city one level down
-        return "\u3000" * depth + obj.name
+        return obj.name
 
 
 class RoleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Role) -> str:
-        return f"{obj.name}（{obj.get_duty_display()}）" if obj.duty else obj.name
+        return obj.name
 
 
 class UserForm(StyledFormMixin, forms.ModelForm):

@@ -428,5 +428,5 @@ urlpatterns = [
     path("roles/", role_list, name="role_list"),
     path("roles/<int:pk>/", role_detail, name="role_detail"),
     path("roles/<int:pk>/edit/", role_edit, name="role_edit"),
-    path("security/policy/", security_policy, name="security_policy"),
+    path("roles/policy/", security_policy, name="security_policy"),
 ]

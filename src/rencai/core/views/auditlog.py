@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.core import audit
-from rencai.core.auth.filters import AuditEntryFilterSet
+from rencai.core.auth.filters import AuditEntryFilterSet, object_type_names
 from rencai.core.models import AuditEntry
 from rencai.core.services import auditlog as service
 from rencai.core.views.accounts import permission_required
@@ -57,6 +57,9 @@ def auditentry_list(request):
     queryset = filterset.qs if filterset.is_bound else filterset.queryset
     rows, has_newer, has_older = _page(queryset, _cursor(request.GET.get("before")), _cursor(request.GET.get("after")))
     query = filterset.data.urlencode() if filterset.is_bound else ""
+    names = object_type_names()
+    for entry in rows:
+        entry.type_name = names.get(entry.object_type, entry.object_type)
     oldest = AuditEntry.objects.order_by("id").values_list("created_at", flat=True).first()
     return render(request, "core/audit/auditentry_list.html", {
         "page_title": _("审计日志"), "filterset": filterset, "entries": rows, "query": query,
@@ -69,6 +72,7 @@ def auditentry_list(request):
 @permission_required("core.view_auditentry")
 def auditentry_detail(request, pk: int):
     entry = get_object_or_404(AuditEntry, pk=pk)
+    entry.type_name = object_type_names().get(entry.object_type, entry.object_type)
     return render(request, "core/audit/auditentry_detail.html", {
         "page_title": _("审计日志 #%(id)s") % {"id": entry.pk}, "entry": entry, "changes": service.change_rows(entry),
         "previous": AuditEntry.objects.filter(id__lt=entry.id).order_by("-id").values_list("id", flat=True).first(),
