@@ -23,10 +23,12 @@ from rencai.core import audit
 logger = logging.getLogger("rencai.api")
 
 MESSAGES = {
+    400: "请求格式有误，例如请求体不是有效的 JSON。",
     401: "需要有效的 API 令牌：请在请求头中提供 Authorization: Bearer <令牌>。",
     403: "您没有执行此操作的权限。",
     404: "请求的对象不存在，或不在您的数据范围内。",
     409: "该记录仍被其他记录引用，或与现有记录冲突，操作未执行。",
+    412: "该记录已被他人修改，请重新读取后再提交。",
     422: "提交的数据未通过校验，请按字段修改后重试。",
     429: "请求过于频繁，请稍后再试。",
     500: "系统出现错误，已记录。请稍后再试，或联系系统管理员。",
@@ -35,6 +37,7 @@ INVALID_TOKEN = "API 令牌无效、已过期或已被撤销。"  # noqa: S105  
 
 # pydantic error types, as a person would read them.
 _SCHEMA_MESSAGES = {
+    400: "请求格式有误，例如请求体不是有效的 JSON。",
     "missing": "此字段为必填项。",
     "string_type": "应为文本。",
     "int_type": "应为整数。",

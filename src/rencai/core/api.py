@@ -14,9 +14,10 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
@@ -31,6 +32,7 @@ from rencai.core.filters import (
     OrgUnitFilterSet,
     RegionFilterSet,
 )
+from rencai.core.forms import concurrency_token
 from rencai.core.models import Dictionary, DictionaryItem, Job, OrgUnit, Region
 from rencai.core.scope import check_in_scope, region_in_scope
 
@@ -294,10 +296,24 @@ def list_orgunits(request, filters: Query[OrgUnitQuery]):
     return apply_filters(OrgUnitFilterSet, filters, queryset, request.auth_user)
 
 
+def _etag(unit: OrgUnit) -> str:
+    return f'"{concurrency_token(unit)}"'
+
+
+def _check_if_match(request, unit: OrgUnit) -> None:
+    """Optimistic locking for API clients: a write sent with ``If-Match`` (the ETag of the record
+    as the client read it) is refused with 412 if someone changed the record meanwhile."""
+    expected = request.headers.get("If-Match")
+    if expected and expected.strip() != "*" and _etag(unit) not in {tag.strip() for tag in expected.split(",")}:
+        raise HttpError(412, "该记录已被他人修改，请重新读取后再提交。")
+
+
 @orgunits_router.get("/{int:unit_id}", response=OrgUnitOut, summary="组织机构")
-def get_orgunit(request, unit_id: int):
+def get_orgunit(request, unit_id: int, response: HttpResponse):
+    """The response's ``ETag`` can be sent back as ``If-Match`` with a PATCH or DELETE."""
     unit = get_in_scope(request, OrgUnit.objects.select_related(*ORGUNIT_DETAIL), "view", pk=unit_id)
     audit_full_values(request.auth_user, [unit], ("contact_mobile",), label="联系人手机")
+    response["ETag"] = _etag(unit)
     return unit
 
 
@@ -314,21 +330,26 @@ def create_orgunit(request, payload: OrgUnitIn):
 
 
 @orgunits_router.patch("/{int:unit_id}", response=OrgUnitOut, summary="修改组织机构")
-def update_orgunit(request, unit_id: int, payload: OrgUnitPatch):
+def update_orgunit(request, unit_id: int, payload: OrgUnitPatch, response: HttpResponse):
+    """Changes only the fields sent; with ``If-Match`` only if the record is unchanged (else 412)."""
     user = request.auth_user
     with transaction.atomic():
         unit = get_in_scope(request, OrgUnit.objects.select_for_update(), "change", pk=unit_id)
+        _check_if_match(request, unit)
         _apply_orgunit_changes(request, unit, payload.model_dump(exclude_unset=True))
         # Re-checked inside the transaction: a unit cannot be moved into a region the user lacks.
         check_in_scope(user, unit, "change")
         unit.save()
-    return OrgUnit.objects.select_related(*ORGUNIT_DETAIL).get(pk=unit.pk)
+    unit = OrgUnit.objects.select_related(*ORGUNIT_DETAIL).get(pk=unit.pk)
+    response["ETag"] = _etag(unit)
+    return unit
 
 
 @orgunits_router.delete("/{int:unit_id}", response={204: None}, summary="删除组织机构")
 def delete_orgunit(request, unit_id: int):
     with transaction.atomic():
         unit = get_in_scope(request, OrgUnit.objects.select_for_update(), "delete", pk=unit_id)
+        _check_if_match(request, unit)
         unit.delete()
     return Status(204, None)
 

@@ -255,3 +255,24 @@ def test_the_list_costs_the_same_queries_for_more_rows(client, yanhu_officer, un
         OrgUnit.objects.create(name=f"盐湖区单位{number}", region=region, parent=parent, contact_mobile=YANHU_MOBILE)
     assert count_queries() == few
     assert few <= 12, few
+
+
+def test_if_match_refuses_a_stale_write(client, city_admin, yanhu_officer, units):
+    unit = units["yanhu"]
+    headers = bearer(yanhu_officer)
+    read = client.get(f"/api/orgunits/{unit.pk}", headers=headers)
+    etag = read.headers["ETag"]
+    # Someone else changes the unit after we read it.
+    assert _patch(client, bearer(city_admin), unit.pk, {"notes": "市里改过"}).status_code == 200
+    stale = client.patch(
+        f"/api/orgunits/{unit.pk}", {"name": "我们的改名"}, content_type="application/json", headers={**headers, "If-Match": etag}
+    )
+    assert stale.status_code == 412 and stale.json()["detail"] == "该记录已被他人修改，请重新读取后再提交。"
+    assert client.delete(f"/api/orgunits/{unit.pk}", headers={**headers, "If-Match": etag}).status_code == 412
+    unit.refresh_from_db()
+    assert unit.name == "盐湖区人才办" and unit.notes == "市里改过"
+    fresh = client.get(f"/api/orgunits/{unit.pk}", headers=headers).headers["ETag"]
+    done = client.patch(
+        f"/api/orgunits/{unit.pk}", {"name": "我们的改名"}, content_type="application/json", headers={**headers, "If-Match": fresh}
+    )
+    assert done.status_code == 200 and done.headers["ETag"] != fresh
