@@ -10,6 +10,8 @@ Stop ``rencai serve`` (or at least the job worker) while restoring.
 
 from __future__ import annotations
 
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 
 from rencai.core.services.backup import BackupError, restore_backup, verify_backup
@@ -38,6 +40,8 @@ class Command(BaseCommand):
         if check:
             return
         if interactive:
+            if not sys.stdin.isatty():
+                raise CommandError("no terminal to confirm on: add --no-input to restore from a script")
             answer = input("This replaces ALL data of the configured database. Type 'yes' to go on: ")
             if answer.strip().lower() != "yes":
                 raise CommandError("restore cancelled")
