@@ -176,6 +176,9 @@ class BulkEditForm(TablerFormMixin, forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value not in (None, "", [])}
 
 
+UNCHANGED = _("—— 不修改 ——")
+
+
 def bulk_edit_form_for(model, field_names) -> type[BulkEditForm]:
     """A bulk edit form with the model's own form fields (labels, choices, validators) for
     ``field_names``; protected fields are never bulk-edited."""
@@ -186,11 +189,13 @@ def bulk_edit_form_for(model, field_names) -> type[BulkEditForm]:
             raise ValueError(f"{model.__name__}.{name} is protected and cannot be bulk-edited")
         form_field = model_field.formfield()
         if isinstance(form_field, forms.TypedChoiceField):
-            form_field.choices = [("", "—— 不修改 ——"), *[c for c in form_field.choices if c[0] != ""]]
+            form_field.choices = [("", UNCHANGED), *[c for c in form_field.choices if c[0] != ""]]
+        if isinstance(form_field, forms.ModelChoiceField):
+            form_field.empty_label = UNCHANGED
         if isinstance(form_field, forms.BooleanField):
             form_field = forms.NullBooleanField(
                 label=model_field.verbose_name,
-                widget=forms.Select(choices=[("unknown", "—— 不修改 ——"), ("true", _("是")), ("false", _("否"))]),
+                widget=forms.Select(choices=[("unknown", UNCHANGED), ("true", _("是")), ("false", _("否"))]),
             )
         fields[name] = form_field
     return type(f"{model.__name__}BulkEditForm", (BulkEditForm,), fields)

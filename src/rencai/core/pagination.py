@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import F, Q
+from django.db.models import BooleanField, Expression, F, Q
 
 from rencai.core.fields import EncryptedTextField
 
@@ -78,8 +78,19 @@ def resolve_sort_key(model, spec: str) -> SortKey:
     return SortKey("__".join(parts), descending, field, nullable)
 
 
+def _unique_column_sets(model) -> list[set[str]]:
+    """Column sets that identify a row: unique fields and unconditional unique constraints."""
+    sets = [{f.attname} for f in model._meta.concrete_fields if f.unique and not f.null]
+    for constraint in model._meta.total_unique_constraints:
+        fields = [model._meta.get_field(name) for name in constraint.fields]
+        if not any(f.null for f in fields):
+            sets.append({f.attname for f in fields})
+    return sets
+
+
 def sort_keys(model, specs) -> list[SortKey]:
-    """The sort keys for ``specs`` with the primary key appended (once) to make the order total."""
+    """The sort keys for ``specs``, with the primary key appended when they do not already
+    identify a row (so the order is total and an index on them alone can serve it)."""
     keys = []
     seen = set()
     for spec in specs:
@@ -87,10 +98,12 @@ def sort_keys(model, specs) -> list[SortKey]:
         if key.lookup not in seen:
             keys.append(key)
             seen.add(key.lookup)
+    local = {k.lookup for k in keys if "__" not in k.lookup and not k.nullable}
+    if any(columns <= local for columns in _unique_column_sets(model)):
+        return keys
     pk_name = model._meta.pk.attname
-    if pk_name not in seen:
-        direction = keys[-1].descending if keys else False
-        keys.append(SortKey(pk_name, direction, model._meta.pk, False))
+    direction = keys[-1].descending if keys else False
+    keys.append(SortKey(pk_name, direction, model._meta.pk, False))
     return keys
 
 
@@ -114,14 +127,59 @@ def _equal(name: str, value) -> Q:
     return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
 
 
-def after_condition(keys: list[SortKey], values: list) -> Q:
-    """Rows after the row whose sort values are ``values``, in lexicographic order of ``keys``."""
+class RowComparison(Expression):
+    """``(a, b, c) > (%s, %s, %s)``: a row-value comparison, which SQLite (3.15+) and PostgreSQL
+    both turn into an index range. (Django emulates its own tuple lookups with ORs on SQLite,
+    and an OR makes SQLite scan the index from its first entry.)"""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, columns, values, operator: str):
+        super().__init__()
+        if operator not in ("<", ">"):
+            raise ValueError(operator)
+        self.columns = list(columns)
+        self.values = list(values)
+        self.operator = operator
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        columns, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            columns.append(sql)
+            params.extend(column_params)
+        for column, value in zip(self.columns, self.values, strict=True):
+            params.append(column.output_field.get_db_prep_value(value, connection, prepared=False))
+        placeholders = ", ".join(["%s"] * len(self.values))
+        return f"({', '.join(columns)}) {self.operator} ({placeholders})", params
+
+
+def after_condition(keys: list[SortKey], values: list):
+    """Rows after the row whose sort values are ``values``, in lexicographic order of ``keys``.
+
+    When every key runs the same way and none holds NULLs this is one row-value comparison,
+    ``(region_id, name) > (%s, %s)``, which both databases answer with an index range scan. The
+    general form (mixed directions, NULLs) is the expanded OR, led by a bound on the first key
+    so the scan still starts at the cursor instead of at the first row.
+    """
+    names = [_annotation(i) for i in range(len(keys))]
+    if len(keys) > 1 and not any(k.nullable for k in keys) and len({k.descending for k in keys}) == 1:
+        return RowComparison([F(name) for name in names], values, "<" if keys[0].descending else ">")
     condition = Q(pk__in=[])
     prefix = Q()
-    for index, (key, value) in enumerate(zip(keys, values, strict=True)):
-        name = _annotation(index)
+    for name, key, value in zip(names, keys, values, strict=True):
         condition |= prefix & _after(key, name, value)
         prefix &= _equal(name, value)
+    first, first_value = keys[0], values[0]
+    if len(keys) > 1 and not first.nullable:
+        condition &= Q(**{f"{names[0]}__{'lte' if first.descending else 'gte'}": first_value})
     return condition
 
 

@@ -88,6 +88,14 @@ def test_it_reads_a_deep_page_without_offset(many_units):
     assert len(queries) == 1
     sql = queries[0]["sql"].upper()
     assert "OFFSET" not in sql and "LIMIT 11" in sql
+    # One row-value comparison, which the databases answer with an index range, not an OR.
+    assert re.search(r'\("CORE_ORGUNIT"\."KIND", "CORE_ORGUNIT"\."ID"\) > \(', sql)
+
+
+def test_it_needs_no_tie_breaker_when_the_sort_keys_are_unique():
+    assert [k.lookup for k in sort_keys(OrgUnit, ["region", "name"])] == ["region_id", "name"]
+    assert [k.lookup for k in sort_keys(OrgUnit, ["-name"])] == ["name", "id"]
+    assert [k.lookup for k in sort_keys(OrgUnit, ["region__path", "name"])] == ["region__path", "name", "id"]
 
 
 def test_it_keeps_microseconds_in_a_datetime_cursor(many_units):

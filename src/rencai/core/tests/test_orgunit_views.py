@@ -433,3 +433,12 @@ def test_it_searches_by_name(client, city_admin, units):
     client.force_login(city_admin)
     page = client.get("/orgunits/?q=河津").content.decode()
     assert "河津市人才办" in page and "盐湖区人才办" not in page
+
+
+def test_it_names_the_regions_a_unit_moved_between(client, city_admin, units):
+    client.force_login(city_admin)
+    unit = units["yanhu"]
+    hejin = Region.objects.get(code="140882")
+    assert client.post(f"/orgunits/{unit.pk}/edit/", form_data(unit, client, region=hejin.pk)).status_code == 302
+    page = client.get(f"/orgunits/{unit.pk}/changelog/").content.decode()
+    assert re.search(r"<td>所属地区</td><td[^>]*>盐湖区</td><td>河津市</td>", page)

@@ -159,6 +159,9 @@ class ViewSet:
     table = None
     form = None
     bulk_edit_fields: tuple[str, ...] = ()
+    # The list's order until the user sorts by a column; None: the model's Meta.ordering. Name an
+    # order an index serves, so every page of a large table is read from the index.
+    ordering: tuple[str, ...] | None = None
     # Names of fields (or ``(attribute, label)`` pairs) on the detail page; None: every field.
     detail_fields: tuple | None = None
     actions: tuple[str, ...] = ALL_ACTIONS
@@ -441,6 +444,7 @@ class ObjectListView(BaseObjectView):
         return build_listing(
             self.request, queryset, table_class=self.viewset.table, filterset_class=self.viewset.filterset,
             prefs_key=self.model._meta.label_lower, base_url=self.request.path, selectable=selectable,
+            default_ordering=self.viewset.ordering,
         )
 
     def post(self, request, *args, **kwargs):
@@ -529,17 +533,36 @@ class ObjectChangeLogView(ObjectDetailView):
             page = paginator.page(after=request.GET.get("after"), before=request.GET.get("before"))
         except InvalidCursor:
             page = paginator.page()
+        self.fields_by_key = {f.attname: f for f in self.model._meta.concrete_fields}
+        self.fields_by_key.update({f.name: f for f in self.model._meta.many_to_many})
+        self.related_names = self.related_labels(page)
         context = self.object_context(obj, active_tab="changelog", page=page,
                                       entries=[self.describe(entry) for entry in page])
         return render(request, "core/object_changelog.html", context)
 
+    def related_labels(self, entries) -> dict:
+        """Names of the records the page's foreign-key changes point at, one query per model,
+        and only those the user may see (others stay a bare number)."""
+        wanted: dict[type, set] = {}
+        for entry in entries:
+            for key, change in (entry.changes or {}).items():
+                model_field = self.fields_by_key.get(key)
+                if isinstance(model_field, models.ForeignKey) and isinstance(change, list):
+                    wanted.setdefault(model_field.related_model, set()).update(v for v in change if v is not None)
+        labels = {}
+        for related, ids in wanted.items():
+            queryset = related._default_manager.filter(pk__in=ids)
+            if not hasattr(queryset, "restrict"):
+                continue
+            for record in queryset.restrict(self.request.user, "view"):
+                labels[(related, record.pk)] = str(record)
+        return labels
+
     def describe(self, entry) -> dict:
         """An audit entry as rows of 字段 / 原值 / 新值 with the fields' own names."""
-        by_attname = {f.attname: f for f in self.model._meta.concrete_fields}
-        by_attname.update({f.name: f for f in self.model._meta.get_fields() if hasattr(f, "attname") or f.many_to_many})
         rows = []
         for key, change in (entry.changes or {}).items():
-            model_field = by_attname.get(key)
+            model_field = self.fields_by_key.get(key)
             label = getattr(model_field, "verbose_name", key)
             if isinstance(change, list) and len(change) == 2:
                 old, new = change
@@ -551,17 +574,18 @@ class ObjectChangeLogView(ObjectDetailView):
                 rows.append({"label": label, "old": "", "new": str(change)})
         return {"entry": entry, "rows": rows}
 
-    @staticmethod
-    def show(model_field, value) -> str:
+    def show(self, model_field, value) -> str:
         if value in (None, "", [], {}):
             return "—"
+        if isinstance(model_field, models.ForeignKey):
+            return self.related_names.get((model_field.related_model, value), f"#{value}")
         choices = dict(getattr(model_field, "flatchoices", None) or [])
-        if value in choices:
+        if not isinstance(value, list | dict) and value in choices:
             return str(choices[value])
         if isinstance(value, bool):
             return _("是") if value else _("否")
-        if isinstance(model_field, models.ForeignKey):
-            return f"#{value}"
+        if isinstance(value, list):
+            return "、".join(map(str, value))
         return str(value)
 
 

@@ -22,6 +22,8 @@ class OrgUnitViews(ViewSet):
     table = OrgUnitTable
     form = OrgUnitForm
     bulk_edit_fields = ("kind", "region", "parent")
+    # Served by the (region, name) unique index: grouped by region, by name within it.
+    ordering = ("region", "name")
     detail_fields = ("name", "kind", "region", "parent", "contact_name", "contact_mobile", "address", "notes",
                      "created_at", "updated_at")
 
