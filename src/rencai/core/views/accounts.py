@@ -8,6 +8,7 @@ PermissionDenied so the shared 403 handler audits it.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
@@ -158,8 +159,6 @@ def account(request):
     user = request.user
     expires = None
     if settings.PASSWORD_MAX_AGE_DAYS and user.password_changed_at:
-        from datetime import timedelta
-
         expires = user.password_changed_at + timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
     return render(request, "core/accounts/account.html", {
         "page_title": _("我的账户"), "account": user, "password_expires": expires,
@@ -307,7 +306,16 @@ USER_ACTIONS = {
 }
 
 
+USER_ACTION_SERVICES = {
+    "disable": service.do_disable_user,
+    "enable": service.do_enable_user,
+    "unlock": service.do_unlock_user,
+    "reset_totp": service.do_reset_totp,
+}
+
+
 def _user_action(action: str):
+    """A confirm-then-POST page for one account action (reset password shows the new one)."""
     title, explanation, button, done = USER_ACTIONS[action]
 
     @sensitive_post_parameters()
@@ -321,8 +329,7 @@ def _user_action(action: str):
                     return _no_store(render(request, "core/accounts/user_password.html", {
                         "page_title": _("密码已重置"), "subject": subject, "password": password, "created": False,
                     }))
-                perform = getattr(service, f"do_{action}_user" if action != "reset_totp" else "do_reset_totp")
-                perform(subject, acting_user=request.user)
+                USER_ACTION_SERVICES[action](subject, acting_user=request.user)
             except ValidationError as exc:
                 for message in exc.messages:
                     messages.error(request, message)
