@@ -22,11 +22,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.core import audit
+from rencai.core.middleware import IdleTimeoutMiddleware
 from rencai.core.models import User
 from rencai.core.models.audit import AuditAction
 
 BACKEND = "rencai.core.auth.backends.RoleBackend"
-LAST_SEEN_KEY = "rencai_last_seen"  # shared with IdleTimeoutMiddleware
+LAST_SEEN_KEY = IdleTimeoutMiddleware.SESSION_KEY
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,11 @@ def _no_store(response):
 @sensitive_post_parameters("password")
 @never_cache
 def login_view(request):
+    """Username and password; a wrong name and a wrong password get the same answer.
+
+    An account with two-factor sign-in is not logged in here: the session only remembers who
+    passed the password step, for ``totp_verify``.
+    """
     if request.method == "GET" and request.user.is_authenticated:
         return redirect(_next_url(request))
     form = SignInForm(request.POST or None)
@@ -146,6 +151,7 @@ def totp_verify(request):
 
 @require_POST
 def logout_view(request):
+    """Sign out by POST only, so a link or an image on another page cannot sign anyone out."""
     if request.user.is_authenticated:
         audit.record(AuditAction.LOGOUT, obj=request.user, actor=request.user, message="主动退出")
         logout(request)
@@ -156,6 +162,7 @@ def logout_view(request):
 # --- one's own account ------------------------------------------------------------------------------
 @login_required
 def account(request):
+    """我的账户: one's details, roles and regions, and the password and two-factor status."""
     user = request.user
     expires = None
     if settings.PASSWORD_MAX_AGE_DAYS and user.password_changed_at:
@@ -170,6 +177,7 @@ def account(request):
 @never_cache
 @login_required
 def password_change(request):
+    """One's own new password; also the page the security gate sends forced and expired ones to."""
     user = request.user
     forced = user.must_change_password
     expired = user.password_expired
