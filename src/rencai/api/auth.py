@@ -9,10 +9,9 @@ action (403 without it) and the user's data scope (404 outside it).
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
-from rencai.api.errors import INVALID_TOKEN
+from rencai.api.errors import InvalidTokenError
 from rencai.core import audit
 from rencai.core.scope import get_object_or_404_in_scope, user_can
 from rencai.core.services.tokens import InvalidToken, authenticate_token
@@ -26,7 +25,7 @@ class ApiTokenAuth(HttpBearer):
             user = authenticate_token(token)
         except InvalidToken as exc:
             audit.record_denied(request, f"API 令牌无效（{exc.reason}）")
-            raise AuthenticationError(message=INVALID_TOKEN) from exc
+            raise InvalidTokenError from exc
         request.auth_user = user
         audit.set_actor_user(user)
         return user

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as SchemaValidationError
 
@@ -23,52 +24,58 @@ from rencai.core import audit
 logger = logging.getLogger("rencai.api")
 
 MESSAGES = {
-    400: "请求格式有误，例如请求体不是有效的 JSON。",
-    401: "需要有效的 API 令牌：请在请求头中提供 Authorization: Bearer <令牌>。",
-    403: "您没有执行此操作的权限。",
-    404: "请求的对象不存在，或不在您的数据范围内。",
-    409: "该记录仍被其他记录引用，或与现有记录冲突，操作未执行。",
-    412: "该记录已被他人修改，请重新读取后再提交。",
-    422: "提交的数据未通过校验，请按字段修改后重试。",
-    429: "请求过于频繁，请稍后再试。",
-    500: "系统出现错误，已记录。请稍后再试，或联系系统管理员。",
+    400: _("请求格式有误，例如请求体不是有效的 JSON。"),
+    401: _("需要有效的 API 令牌：请在请求头中提供 Authorization: Bearer <令牌>。"),
+    403: _("您没有执行此操作的权限。"),
+    404: _("请求的对象不存在，或不在您的数据范围内。"),
+    409: _("该记录仍被其他记录引用，或与现有记录冲突，操作未执行。"),
+    412: _("该记录已被他人修改，请重新读取后再提交。"),
+    422: _("提交的数据未通过校验，请按字段修改后重试。"),
+    429: _("请求过于频繁，请稍后再试。"),
+    500: _("系统出现错误，已记录。请稍后再试，或联系系统管理员。"),
 }
-INVALID_TOKEN = "API 令牌无效、已过期或已被撤销。"  # noqa: S105  (a message, not a secret)
+INVALID_TOKEN = _("API 令牌无效、已过期或已被撤销。")  # noqa: S105  (a message, not a secret)
 
 # pydantic error types, as a person would read them.
 _SCHEMA_MESSAGES = {
-    400: "请求格式有误，例如请求体不是有效的 JSON。",
-    "missing": "此字段为必填项。",
-    "string_type": "应为文本。",
-    "int_type": "应为整数。",
-    "int_parsing": "应为整数。",
-    "int_from_float": "应为整数。",
-    "float_type": "应为数字。",
-    "float_parsing": "应为数字。",
-    "bool_type": "应为 true 或 false。",
-    "bool_parsing": "应为 true 或 false。",
-    "string_too_short": "至少 {min_length} 个字符。",
-    "string_too_long": "最多 {max_length} 个字符。",
-    "greater_than": "应大于 {gt}。",
-    "greater_than_equal": "不能小于 {ge}。",
-    "less_than": "应小于 {lt}。",
-    "less_than_equal": "不能大于 {le}。",
-    "enum": "不是有效的选项。",
-    "literal_error": "不是有效的选项。",
-    "uuid_type": "不是有效的编号。",
-    "uuid_parsing": "不是有效的编号。",
-    "date_parsing": "日期格式应为 YYYY-MM-DD。",
-    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD。",
-    "datetime_parsing": "时间格式应为 ISO 8601。",
-    "datetime_from_date_parsing": "时间格式应为 ISO 8601。",
-    "list_type": "应为列表。",
-    "dict_type": "应为 JSON 对象。",
-    "model_attributes_type": "应为 JSON 对象。",
-    "model_type": "应为 JSON 对象。",
-    "json_invalid": "请求体不是有效的 JSON。",
-    "extra_forbidden": "不接受此字段。",
+    "missing": _("此字段为必填项。"),
+    "string_type": _("应为文本。"),
+    "int_type": _("应为整数。"),
+    "int_parsing": _("应为整数。"),
+    "int_from_float": _("应为整数。"),
+    "float_type": _("应为数字。"),
+    "float_parsing": _("应为数字。"),
+    "bool_type": _("应为 true 或 false。"),
+    "bool_parsing": _("应为 true 或 false。"),
+    "string_too_short": _("至少 {min_length} 个字符。"),
+    "string_too_long": _("最多 {max_length} 个字符。"),
+    "greater_than": _("应大于 {gt}。"),
+    "greater_than_equal": _("不能小于 {ge}。"),
+    "less_than": _("应小于 {lt}。"),
+    "less_than_equal": _("不能大于 {le}。"),
+    "enum": _("不是有效的选项。"),
+    "literal_error": _("不是有效的选项。"),
+    "uuid_type": _("不是有效的编号。"),
+    "uuid_parsing": _("不是有效的编号。"),
+    "date_parsing": _("日期格式应为 YYYY-MM-DD。"),
+    "date_from_datetime_parsing": _("日期格式应为 YYYY-MM-DD。"),
+    "datetime_parsing": _("时间格式应为 ISO 8601。"),
+    "datetime_from_date_parsing": _("时间格式应为 ISO 8601。"),
+    "list_type": _("应为列表。"),
+    "dict_type": _("应为 JSON 对象。"),
+    "model_attributes_type": _("应为 JSON 对象。"),
+    "model_type": _("应为 JSON 对象。"),
+    "json_invalid": _("请求体不是有效的 JSON。"),
+    "extra_forbidden": _("不接受此字段。"),
 }
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+
+
+class InvalidTokenError(AuthenticationError):
+    """A token was presented but does not authenticate (unknown, expired, revoked, user disabled)."""
+
+    def __init__(self):
+        super().__init__(message=str(INVALID_TOKEN))
 
 
 class ApiValidationError(Exception):
@@ -80,7 +87,7 @@ class ApiValidationError(Exception):
 
 
 def schema_message(error: dict) -> str:
-    template = _SCHEMA_MESSAGES.get(error.get("type", ""), "取值无效。")
+    template = str(_SCHEMA_MESSAGES.get(error.get("type", ""), _("取值无效。")))
     try:
         return template.format(**(error.get("ctx") or {}))
     except (KeyError, IndexError, ValueError):
@@ -99,7 +106,7 @@ def schema_field(error: dict) -> str:
 
 
 def _respond(api, request, status: int, detail: str | None = None, **extra):
-    response = api.create_response(request, {"detail": detail or MESSAGES[status], **extra}, status=status)
+    response = api.create_response(request, {"detail": str(detail or MESSAGES[status]), **extra}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
@@ -114,7 +121,7 @@ def install(api) -> None:
     """Register rencai's handlers on ``api`` (replacing ninja's English ones)."""
 
     def unauthenticated(request, exc):
-        return _respond(api, request, 401, INVALID_TOKEN if getattr(exc, "message", "") == INVALID_TOKEN else None)
+        return _respond(api, request, 401, INVALID_TOKEN if isinstance(exc, InvalidTokenError) else None)
 
     def forbidden(request, exc):
         _deny(request, 403)

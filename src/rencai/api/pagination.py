@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
@@ -47,7 +48,7 @@ class KeysetPagination(PaginationBase):
         try:
             page = paginator.page(after=pagination.cursor or None)
         except (InvalidCursor, ValueError) as exc:
-            raise ApiValidationError({"cursor": ["分页游标无效，请从第一页重新开始。"]}) from exc
+            raise ApiValidationError({"cursor": [_("分页游标无效，请从第一页重新开始。")]}) from exc
         rows = list(page.object_list)
         if self.on_page is not None:
             self.on_page(request, rows)

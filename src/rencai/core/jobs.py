@@ -52,7 +52,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from rencai.core import audit
 from rencai.core.models import Job
@@ -64,8 +64,8 @@ logger = logging.getLogger("rencai.jobs")
 
 POLL_SECONDS = 1.0  # an idle worker looks for work this often (or blocks this long on Redis)
 RECOVER_EVERY_SECONDS = 30.0
-INTERRUPTED = "服务重启时任务被中断"
-GENERIC_FAILURE = "任务执行出错（{name}），详细信息已记入系统日志。"
+INTERRUPTED = gettext_noop("服务重启时任务被中断")
+GENERIC_FAILURE = gettext_noop("任务执行出错（%(name)s），详细信息已记入系统日志。")
 
 
 class JobError(Exception):
@@ -323,7 +323,7 @@ def failure_message(exc: BaseException) -> str:
         return str(exc)[:2000]
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)[:2000]
-    return GENERIC_FAILURE.format(name=type(exc).__name__)
+    return _(GENERIC_FAILURE) % {"name": type(exc).__name__}
 
 
 def _storable(value) -> dict:
@@ -393,7 +393,7 @@ def recover_interrupted_jobs(now=None) -> tuple[int, int]:
             requeued += changed
             outcome = "requeued"
         else:
-            changed = same.update(status=JobStatus.FAILED, finished_at=now, error=INTERRUPTED)
+            changed = same.update(status=JobStatus.FAILED, finished_at=now, error=_(INTERRUPTED))
             failed += changed
             outcome = "failed"
         if changed:
