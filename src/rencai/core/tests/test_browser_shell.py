@@ -115,3 +115,17 @@ def test_it_shows_a_styled_404_for_another_countys_unit(page, login, yanhu_offic
     expected = [e for e in page.console_errors if "status of 404" in e]
     assert len(expected) == 1
     page.console_errors.remove(expected[0])
+
+
+def test_it_bulk_edits_the_rows_selected_with_the_header_checkbox(page, login, yanhu_officer, yanhu_units):
+    login(yanhu_officer)
+    page.goto("/orgunits/")
+    page.get_by_role("checkbox", name="全选").check()
+    expect(page.locator('#object-list-results tbody input[name="pk"]:checked')).to_have_count(25)
+    page.get_by_role("button", name="批量修改").click()
+    expect(page.get_by_role("heading", name="已选 25 条")).to_be_visible()
+    page.select_option("select[name=kind]", label="事业单位")
+    page.get_by_role("button", name="应用修改").click()
+    expect(page.get_by_role("alert")).to_contain_text("已修改 25 条组织机构")
+    assert OrgUnit.objects.filter(kind=OrgUnitKind.INSTITUTION).count() == 25
+    assert OrgUnit.objects.get(name="河津市人才办").kind == OrgUnitKind.OTHER
