@@ -49,7 +49,11 @@ def _field_at(model, accessor: str):
 
 @library.register
 class ProtectedColumn(tables.Column):
-    """A protected personal value: shown masked unless the user's role may see full values."""
+    """A protected personal value, always masked in lists.
+
+    Full values are seen one at a time on the detail page ("显示完整", audited). An export that
+    the user confirmed, and that is audited, sets ``table.reveal_personal`` for roles allowed it.
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("orderable", False)  # ciphertext has no meaningful order
@@ -62,8 +66,7 @@ class ProtectedColumn(tables.Column):
         return None
 
     def render(self, value, record, bound_column, table):
-        user = getattr(table, "user", None)
-        if user is not None and user.can_view_personal:
+        if getattr(table, "reveal_personal", False):
             return value
         field = _field_at(type(record), bound_column.accessor)
         return field.mask(value) if isinstance(field, ProtectedField) else "******"

@@ -58,6 +58,11 @@ class AuditEntry(models.Model):
         ordering = ["-id"]
         default_permissions = ("view",)
         permissions = [("export_auditentry", _("可以导出审计日志"))]
+        indexes = [
+            # The change-history tab of every record reads its entries by (type, id).
+            models.Index(fields=["object_type", "object_id", "id"], name="core_audit_object_idx"),
+            models.Index(fields=["actor", "id"], name="core_audit_actor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.get_action_display()}"

@@ -175,13 +175,17 @@ def test_it_refuses_a_table_that_would_show_a_protected_field_in_full():
         LeakyTable([])
 
 
-def test_it_masks_protected_columns_in_tables_for_roles_without_clearance(leader, city_staff, refdata):
+def test_it_masks_protected_columns_unless_an_audited_export_reveals_them(leader, city_staff, refdata):
     unit = OrgUnit(name="x", region=Region.objects.get(code="140802"), contact_mobile="13912345678")
-    def cell(user):
+
+    def cell(user, reveal=False):
         table = OrgUnitTable([unit], user=user)
+        table.reveal_personal = reveal
         return str(next(iter(table.rows)).get_cell("contact_mobile"))
+
     assert cell(leader) == "139****5678"
-    assert cell(city_staff) == "13912345678"
+    assert cell(city_staff) == "139****5678"
+    assert cell(city_staff, reveal=True) == "13912345678"
 
 
 # --- tabs: the extension point ---------------------------------------------------------------------------

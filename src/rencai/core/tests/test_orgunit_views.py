@@ -283,14 +283,13 @@ def test_it_shows_the_change_history_of_a_unit(client, yanhu_officer, units):
 
 
 # --- masking and "显示完整" ----------------------------------------------------------------------------
-@pytest.mark.parametrize("persona,full", [
-    ("city_admin", True), ("city_staff", True), ("yanhu", True), ("leader", False),
-])
-def test_it_masks_the_mobile_in_the_list_by_role(client, personas, units, persona, full):
+@pytest.mark.parametrize("persona", ["city_admin", "city_staff", "yanhu", "leader"])
+def test_it_masks_the_mobile_in_the_list_for_every_role(client, personas, units, persona):
+    # Full values are seen one record at a time, through the audited "显示完整" action.
     client.force_login(personas[persona])
     page = client.get("/orgunits/").content.decode()
-    assert (MOBILE in page) is full
-    assert (MASKED in page) is not full
+    assert MOBILE not in page
+    assert MASKED in page
 
 
 @pytest.mark.parametrize("persona,button", [("city_admin", True), ("yanhu", True), ("leader", False)])
