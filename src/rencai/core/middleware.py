@@ -42,6 +42,8 @@ class IdleTimeoutMiddleware:
     """
 
     SESSION_KEY = "rencai_last_seen"
+    # Requests a page makes by itself (progress polling) are not the user's activity.
+    BACKGROUND_HEADER = "X-Rencai-Background"
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -62,7 +64,8 @@ class IdleTimeoutMiddleware:
                     return self.get_response(request)
                 query = urlencode({"next": request.get_full_path(), "idle": "1"})
                 return redirect_to(request, f"{reverse(settings.LOGIN_URL)}?{query}")
-            request.session[self.SESSION_KEY] = now
+            if last_seen is None or not request.headers.get(self.BACKGROUND_HEADER):
+                request.session[self.SESSION_KEY] = now
         return self.get_response(request)
 
 

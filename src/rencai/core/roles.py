@@ -144,3 +144,12 @@ def check_duties(roles) -> None:
         raise ValidationError(
             _("管理员账户不能同时担任查看人才数据的业务角色。"), code="duty_with_business",
         )
+
+
+def duty_permissions(duty: str) -> set[str]:
+    """The platform permissions an administrator duty may hold: those of its built-in role.
+
+    Keeps the three duties apart even when roles are edited (an 审计管理员 role cannot be given
+    user management, a 系统管理员 role cannot read the audit log).
+    """
+    return {perm for definition in BUILTIN_ROLES if definition.duty == duty for perm in definition.platform_perms}

@@ -1,7 +1,8 @@
 """The authentication backend: usernames and passwords, permissions from roles.
 
-An account holding an administrator duty gets no business permission, whatever else it holds:
-separation of duties (三员分立) does not rest on roles being configured right.
+An account holding an administrator duty gets only the permissions that duty allows (no business
+permission, and none of another duty's), whatever else it holds: separation of duties (三员分立)
+does not rest on roles being configured right.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 
-from rencai.core.roles import is_business_permission
+from rencai.core.roles import duty_permissions
 
 
 class RoleBackend(ModelBackend):
@@ -23,8 +24,8 @@ class RoleBackend(ModelBackend):
         if cache is None:
             rows = Permission.objects.filter(pk__in=user_obj.roles.values("permissions"))
             perms = {f"{app}.{codename}" for app, codename in rows.values_list("content_type__app_label", "codename")}
-            if user_obj.duties:
-                perms = {p for p in perms if not is_business_permission(p)}
+            for duty in user_obj.duties:
+                perms &= duty_permissions(duty)
             cache = user_obj._rencai_perm_cache = perms
         return cache
 

@@ -23,7 +23,7 @@ from rencai.core.auth import totp
 from rencai.core.models import Region, Role, User
 from rencai.core.models.accounts import AdminDuty
 from rencai.core.models.audit import AuditAction
-from rencai.core.roles import business_permissions_q, check_duties, is_business_permission
+from rencai.core.roles import business_permissions_q, check_duties, duty_permissions, is_business_permission
 
 # Generated one-time passwords: no look-alike characters (0/O, 1/l/I), every class present.
 _ALPHABETS = ("abcdefghijkmnpqrstuvwxyz", "ABCDEFGHJKLMNPQRSTUVWXYZ", "23456789", "!@#$%^&*-_=+?")
@@ -302,6 +302,12 @@ def do_update_role(
         raise ValidationError(
             _("管理员角色（三员）不能拥有业务数据权限：%(perms)s") % {"perms": "、".join(business)},
             code="duty_with_business",
+        )
+    if role.duty and (outside := sorted(wanted - duty_permissions(role.duty))):
+        raise ValidationError(
+            _("%(duty)s角色只能拥有本职责的权限，不能授予：%(perms)s")
+            % {"duty": role.get_duty_display(), "perms": "、".join(outside)},
+            code="outside_duty",
         )
     if business and not role.permissions.filter(business_permissions_q()).exists():
         # The role becomes a business role: no administrator may hold it then.

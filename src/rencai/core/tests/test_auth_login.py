@@ -189,3 +189,29 @@ def test_idle_expiry_redirects_htmx_requests_by_header(client, staff):
     session.save()
     response = client.get(reverse("home"), headers={"HX-Request": "true"})
     assert response.status_code == 204 and response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_background_polling_does_not_keep_an_idle_session_alive(client, staff):
+    sign_in(client, "city_staff")
+    client.get(reverse("home"))
+    session = client.session
+    session[IdleTimeoutMiddleware.SESSION_KEY] -= 20 * 60
+    session.save()
+    before = client.session[IdleTimeoutMiddleware.SESSION_KEY]
+    # A progress bar polling by itself: answered, but the idle clock keeps running.
+    assert client.get(reverse("home"), headers={"X-Rencai-Background": "1"}).status_code == 200
+    assert client.session[IdleTimeoutMiddleware.SESSION_KEY] == before
+    session = client.session
+    session[IdleTimeoutMiddleware.SESSION_KEY] -= 11 * 60
+    session.save()
+    response = client.get(reverse("home"), headers={"X-Rencai-Background": "1"})
+    assert response.status_code == 302 and "idle=1" in response.url
+    # The user's own request, by contrast, does count as activity.
+    sign_in(client, "city_staff")
+    client.get(reverse("home"))
+    session = client.session
+    session[IdleTimeoutMiddleware.SESSION_KEY] -= 20 * 60
+    session.save()
+    stale = client.session[IdleTimeoutMiddleware.SESSION_KEY]
+    client.get(reverse("home"))
+    assert client.session[IdleTimeoutMiddleware.SESSION_KEY] > stale

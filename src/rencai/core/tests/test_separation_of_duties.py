@@ -113,3 +113,25 @@ def test_only_the_audit_admin_reads_the_audit_log(client, request, persona, audi
     assert client.get(reverse("auditentry_list")).status_code == 200
     assert client.get(reverse("user_list")).status_code == 403
     assert client.get(reverse("role_list")).status_code == 403
+
+
+def test_a_duty_role_cannot_be_given_another_duty_s_permissions(security_admin):
+    audit_role = Role.objects.get(code="audit_admin")
+    change_user = Permission.objects.get(codename="change_user")
+    with pytest.raises(ValidationError, match="只能拥有本职责的权限"):
+        service.do_update_role(
+            audit_role, permissions=[*audit_role.permissions.all(), change_user], all_regions=False,
+            can_view_personal=False, acting_user=security_admin,
+        )
+    assert not audit_role.permissions.filter(pk=change_user.pk).exists()
+
+
+def test_an_administrator_gets_only_their_duty_s_permissions_whatever_roles_say(system_admin):
+    # A plain role carrying the audit administrator's permissions, put on the system
+    # administrator by hand: the backend still keeps the duties apart.
+    extra = Role.objects.create(code="log_reader", name="日志查看")
+    extra.permissions.set(Permission.objects.filter(codename__in=["view_auditentry", "export_auditentry"]))
+    system_admin.roles.add(extra)
+    system_admin = type(system_admin).objects.get(pk=system_admin.pk)
+    assert not system_admin.has_perm("core.view_auditentry")
+    assert system_admin.has_perm("core.change_user")
