@@ -41,6 +41,8 @@ router = Router()
 
 
 # --- shared shapes --------------------------------------------------------------------------------------
+# A choice's label and a parent's code are read straight off the model through a field alias:
+# ninja calls ``get_<field>_display`` and follows ``parent.code`` (null when there is no parent).
 class RegionRef(Schema):
     id: int
     code: str
@@ -96,19 +98,11 @@ class RegionOut(Schema):
     code: str
     name: str
     level: str
-    level_label: str
-    parent: str | None = Field(None, description="上级地区的区划代码")
+    level_label: str = Field(alias="get_level_display")
+    parent: str | None = Field(None, alias="parent.code", description="上级地区的区划代码")
     path: str
     is_standard: bool
     is_active: bool
-
-    @staticmethod
-    def resolve_level_label(obj) -> str:
-        return str(obj.get_level_display())
-
-    @staticmethod
-    def resolve_parent(obj) -> str | None:
-        return obj.parent.code if obj.parent_id else None
 
 
 RegionQuery = filter_query_schema(
@@ -146,13 +140,9 @@ class DictionaryItemOut(Schema):
     label: str
     synonyms: list[str]
     description: str
-    parent: str | None = Field(None, description="上级字典项的代码")
+    parent: str | None = Field(None, alias="parent.code", description="上级字典项的代码")
     sort_order: int
     is_active: bool
-
-    @staticmethod
-    def resolve_parent(obj) -> str | None:
-        return obj.parent.code if obj.parent_id else None
 
 
 DictionaryQuery = filter_query_schema(DictionaryFilterSet, descriptions={"q": "代码、名称或依据标准包含"})
@@ -182,7 +172,7 @@ class OrgUnitOut(Schema):
     id: int
     name: str
     kind: str
-    kind_label: str
+    kind_label: str = Field(alias="get_kind_display")
     region: RegionRef
     parent: OrgUnitRef | None = Field(None, description="上级机构（不在您的数据范围内时为 null）")
     contact_name: str
@@ -191,10 +181,6 @@ class OrgUnitOut(Schema):
     notes: str
     created_at: datetime
     updated_at: datetime
-
-    @staticmethod
-    def resolve_kind_label(obj) -> str:
-        return str(obj.get_kind_display())
 
     @staticmethod
     def resolve_parent(obj, context):
@@ -360,7 +346,7 @@ class JobOut(Schema):
     kind: str
     title: str
     status: str
-    status_label: str
+    status_label: str = Field(alias="get_status_display")
     progress: int
     message: str
     result: dict
@@ -370,10 +356,6 @@ class JobOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     cancel_requested: bool
-
-    @staticmethod
-    def resolve_status_label(obj) -> str:
-        return str(obj.get_status_display())
 
     @staticmethod
     def resolve_created_by(obj) -> str | None:

@@ -61,6 +61,23 @@ class Counts:
         return {"created": self.created, "updated": self.updated, "kept_edited": self.kept_edited}
 
 
+def _refresh(obj, values: dict, touched: set[str], counts: Counts, *, parent_differs: bool = False) -> bool:
+    """Bring an existing row up to the shipped ``values``, unless somebody edited it.
+
+    True when the caller should save ``obj`` (the values are set on it; the parent, which each
+    kind resolves its own way, is left to the caller); False when nothing differs, or when the
+    row has change-log entries of its own and is kept as edited (counted).
+    """
+    if not parent_differs and all(getattr(obj, key) == value for key, value in values.items()):
+        return False
+    if str(obj.pk) in touched:
+        counts.kept_edited += 1
+        return False
+    for key, value in values.items():
+        setattr(obj, key, value)
+    return True
+
+
 @dataclass
 class LoadSummary:
     regions: Counts = field(default_factory=Counts)
@@ -130,15 +147,9 @@ def load_regions(counts: Counts | None = None) -> Counts:
                 region = Region(code=row["code"], parent=parent, path=f"{parent.path if parent else '/'}{row['code']}/", **values)
                 new.append(region)
                 continue
-            differs = any(getattr(region, k) != v for k, v in values.items())
             parent_differs = region.parent_id != (parent.pk if parent else None)
-            if not (differs or parent_differs):
+            if not _refresh(region, values, touched, counts, parent_differs=parent_differs):
                 continue
-            if str(region.pk) in touched:
-                counts.kept_edited += 1
-                continue
-            for key, value in values.items():
-                setattr(region, key, value)
             if parent_differs:
                 region.parent = parent
                 moved.append(region)
@@ -198,12 +209,7 @@ def load_dictionaries(dict_counts: Counts | None = None, item_counts: Counts | N
         dictionary = existing.get(row["code"])
         if dictionary is None:
             new_dicts.append(Dictionary(code=row["code"], **values))
-        elif any(getattr(dictionary, k) != v for k, v in values.items()):
-            if str(dictionary.pk) in touched_dicts:
-                dict_counts.kept_edited += 1
-                continue
-            for key, value in values.items():
-                setattr(dictionary, key, value)
+        elif _refresh(dictionary, values, touched_dicts, dict_counts):
             changed_dicts.append(dictionary)
     Dictionary.objects.bulk_create(new_dicts)
     Dictionary.objects.bulk_update(changed_dicts, ["name", "standard", "description"])
@@ -232,13 +238,8 @@ def load_dictionaries(dict_counts: Counts | None = None, item_counts: Counts | N
                 continue
             parent = items_by_key.get((dictionary.pk, parent_code)) if parent_code else None
             parent_differs = item.parent_id != (parent.pk if parent else None)
-            if not (parent_differs or any(getattr(item, k) != v for k, v in values.items())):
+            if not _refresh(item, values, touched_items, item_counts, parent_differs=parent_differs):
                 continue
-            if str(item.pk) in touched_items:
-                item_counts.kept_edited += 1
-                continue
-            for key, value in values.items():
-                setattr(item, key, value)
             if parent_differs and (parent is not None or not parent_code):
                 item.parent = parent
             changed_items.append(item)

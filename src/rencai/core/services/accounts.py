@@ -45,6 +45,13 @@ def _require(acting_user, perm: str) -> None:
         raise PermissionDenied
 
 
+def _require_self(acting_user, user: User) -> None:
+    """One's password and two-factor device are set by oneself only (an administrator resets
+    them instead: ``do_reset_password``, ``do_reset_totp``); None is the command line, as above."""
+    if acting_user is not None and acting_user.pk != user.pk:
+        raise PermissionDenied
+
+
 def generate_password(length: int = 14) -> str:
     """A random one-time password that meets the password policy."""
     while True:
@@ -215,8 +222,7 @@ def do_reset_password(user: User, *, acting_user) -> str:
 @transaction.atomic
 def do_change_password(user: User, new_password: str, *, acting_user) -> None:
     """A user sets their own new password (checked against the policy by the caller's form)."""
-    if acting_user is not None and acting_user.pk != user.pk:
-        raise PermissionDenied
+    _require_self(acting_user, user)
     validate_password(new_password, user)
     with _acting(acting_user):
         forced = user.must_change_password
@@ -232,8 +238,7 @@ def do_change_password(user: User, new_password: str, *, acting_user) -> None:
 @transaction.atomic
 def do_enable_totp(user: User, secret: str, code: str, *, acting_user) -> bool:
     """Enrol ``user`` with ``secret`` if ``code`` proves their app has it; False if it does not."""
-    if acting_user is not None and acting_user.pk != user.pk:
-        raise PermissionDenied
+    _require_self(acting_user, user)
     step = totp.matching_step(secret, code)
     if step is None:
         return False
@@ -251,8 +256,7 @@ def do_enable_totp(user: User, secret: str, code: str, *, acting_user) -> bool:
 @transaction.atomic
 def do_disable_totp(user: User, code: str, *, acting_user) -> bool:
     """Turn off two-factor sign-in with a current code; administrators may not (it is required)."""
-    if acting_user is not None and acting_user.pk != user.pk:
-        raise PermissionDenied
+    _require_self(acting_user, user)
     if user.is_administrator:
         raise ValidationError(_("管理员账户必须启用两步验证，不能关闭。"), code="totp_required")
     if not totp.consume_code(user, code):
