@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "rencai.core",
+    "rencai.talents",
 ]
 
 MIDDLEWARE = [

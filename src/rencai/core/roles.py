@@ -33,6 +33,9 @@ class RoleDefinition:
     all_regions: bool = False
     can_view_personal: bool = False
     business_actions: tuple[str, ...] = ()
+    # Actions on city-wide configuration models (``city_configuration = True``, e.g. the set of
+    # talent databases): only the city administrator changes those; other roles read them.
+    configuration_actions: tuple[str, ...] = ("view",)
     platform_perms: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -40,6 +43,7 @@ BUILTIN_ROLES = (
     RoleDefinition(
         "city_admin", "市级管理员", "全市全部业务数据，维护数据字典和行政区划。",
         all_regions=True, can_view_personal=True, business_actions=("view", "add", "change", "delete"),
+        configuration_actions=("view", "add", "change", "delete"),
         platform_perms=(*REFERENCE, *REFERENCE_EDIT, "core.view_job"),
     ),
     RoleDefinition(
@@ -100,7 +104,13 @@ def definition_permissions(definition: RoleDefinition) -> list[Permission]:
     perms = [p for p in perms if f"{p.content_type.app_label}.{p.codename}" in definition.platform_perms]
     if definition.business_actions:
         business = Permission.objects.filter(business_permissions_q()).select_related("content_type")
-        perms += [p for p in business if p.codename.split("_", 1)[0] in definition.business_actions]
+        for perm in business:
+            model = perm.content_type.model_class()
+            configuration = getattr(model, "city_configuration", False)
+            allowed = definition.configuration_actions if configuration else definition.business_actions
+            action = perm.codename.split("_", 1)[0]
+            if action in allowed and action in definition.business_actions:
+                perms.append(perm)
     return perms
 
 
