@@ -7,6 +7,7 @@ from rencai.core.views import errors
 
 urlpatterns = [
     path("", include("rencai.core.urls")),
+    path("talents/", include("rencai.talents.urls")),
     path("api/", api.urls),
 ]
 

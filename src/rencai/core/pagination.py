@@ -301,3 +301,61 @@ class KeysetPaginator:
         """How many rows there are, counting no further than ``limit``: (count, capped)."""
         total = self.base.order_by().values("pk")[: limit + 1].count()
         return min(total, limit), total > limit
+
+
+class RankedPaginator:
+    """Pages of a queryset in its own order (search results ranked best first), by position.
+
+    A ranking is not a column an index can range over, so the cursor names an offset. That is
+    what a search wants: people read the first pages of a ranked list, not page 25,000. Same
+    interface as ``KeysetPaginator``.
+    """
+
+    def __init__(self, queryset, per_page: int = DEFAULT_PAGE_SIZE):
+        self.model = queryset.model
+        self.base = queryset
+        self.per_page = per_page
+
+    @staticmethod
+    def _offset(cursor: str) -> int:
+        values = decode_cursor(cursor, [SortKey("offset", False, _OFFSET_FIELD, False)])
+        if not isinstance(values[0], int) or values[0] < 0:
+            raise InvalidCursor(cursor)
+        return values[0]
+
+    def page(self, *, after: str | None = None, before: str | None = None) -> KeysetPage:
+        if before:
+            start = max(self._offset(before) - self.per_page, 0)
+        elif after:
+            start = self._offset(after)
+        else:
+            start = 0
+        rows = list(self.base[start: start + self.per_page + 1])
+        has_next = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        has_previous = start > 0
+        if not rows:
+            has_next = has_previous = False
+        return KeysetPage(
+            object_list=ModelRows(rows, self.model),
+            per_page=self.per_page,
+            has_next=has_next,
+            has_previous=has_previous,
+            next_cursor=encode_cursor([start + self.per_page]) if has_next else None,
+            previous_cursor=encode_cursor([start]) if has_previous else None,
+        )
+
+    def count(self, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
+        total = self.base.order_by().values("pk")[: limit + 1].count()
+        return min(total, limit), total > limit
+
+
+class _OffsetField:
+    """Reads an offset back from a cursor (the ``field`` of the one ``SortKey`` it holds)."""
+
+    @staticmethod
+    def to_python(value):
+        return int(value)
+
+
+_OFFSET_FIELD = _OffsetField()

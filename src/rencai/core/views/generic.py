@@ -57,7 +57,13 @@ from rencai.core.forms import (
 )
 from rencai.core.models import AuditEntry
 from rencai.core.models.audit import AuditAction
-from rencai.core.pagination import DEFAULT_PAGE_SIZE, PAGE_SIZES, InvalidCursor, KeysetPaginator
+from rencai.core.pagination import (
+    DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
+    InvalidCursor,
+    KeysetPaginator,
+    RankedPaginator,
+)
 from rencai.core.scope import check_in_scope, user_can
 from rencai.core.tables import object_url, save_table_preferences, table_preferences
 
@@ -124,6 +130,9 @@ def display_value(obj, model_field, value, *, html: bool = True, raw_choice: boo
     """
     if value in (None, "", [], {}):
         return "—"
+    if isinstance(model_field, models.ManyToManyField):
+        items = value.all() if hasattr(value, "all") else value
+        return "、".join(str(item) for item in items) or "—"
     if isinstance(model_field, ProtectedField):
         return model_field.mask(value)
     if isinstance(model_field, EncryptedTextField):
@@ -167,6 +176,7 @@ class ViewSet:
     actions: tuple[str, ...] = ALL_ACTIONS
 
     list_template = "core/object_list.html"
+    list_results_template = "core/_list_results.html"  # what an htmx filter, sort or page swaps in
     detail_template = "core/object_detail.html"
     edit_template = "core/object_edit.html"
     delete_template = "core/object_delete.html"
@@ -207,7 +217,31 @@ class ViewSet:
     def after_save(self, request, obj, form, created: bool) -> None:
         """Called inside the save transaction, after the save."""
 
+    def save_object(self, request, obj, form, created: bool) -> None:
+        """Write the edited object (inside the save transaction, after ``before_save``). A model
+        whose writes go through a service function calls it here."""
+        bump_version(obj)
+        obj.save()
+        form.save_m2m()
+
+    def delete_object(self, request, obj) -> None:
+        """Delete one object (inside the delete transaction, after the scope re-check)."""
+        obj.delete()
+
+    def get_bulk_edit_form(self):
+        """The bulk edit form class: the model's own fields named in ``bulk_edit_fields``."""
+        return bulk_edit_form_for(self.model, self.bulk_edit_fields)
+
+    def bulk_edit(self, request, objects, form) -> int:
+        """Apply a valid bulk edit ``form`` to ``objects`` (already restricted); all or nothing.
+        Raises ``ValidationError`` naming the records that would become invalid."""
+        return bulk_edit_objects(objects, form.changed_values(), user=request.user)
+
     def get_detail_context(self, request, obj) -> dict:
+        return {}
+
+    def get_list_context(self, request, listing) -> dict:
+        """Extra context of the list page (e.g. the user's saved views)."""
         return {}
 
     def get_success_url(self, request, obj) -> str:
@@ -275,8 +309,10 @@ class ViewSet:
         patterns = []
 
         def add(route: str, view: type[View], action: str, always: bool = False) -> None:
+            # An empty prefix: the app's own URL module is mounted under the model's prefix.
             if always or action in cls.actions:
-                patterns.append(path(f"{prefix}/{route}", view.as_view(viewset_class=cls), name=cls.url_name(action)))
+                patterns.append(path(f"{prefix}/{route}" if prefix else route, view.as_view(viewset_class=cls),
+                                     name=cls.url_name(action)))
 
         add("", cls.list_view, "list")
         add("add/", cls.edit_view, "add")
@@ -320,9 +356,14 @@ def _column_sort_specs(bound_column) -> list[str]:
 
 def build_listing(request, queryset, *, table_class, filterset_class=None, prefs_key: str, base_url: str,
                   target_id: str = RESULTS_ID, selectable: bool = True, default_ordering=None,
-                  per_page: int | None = None) -> Listing:
+                  per_page: int | None = None, columns: list[str] | None = None, ranked: bool = False) -> Listing:
     """Filter ``queryset`` (already restricted) with ``filterset_class``, sort it by the ``sort``
-    parameter (a column name, ``-`` for descending) and cut one keyset page from it."""
+    parameter (a column name, ``-`` for descending) and cut one keyset page from it.
+
+    ``columns`` overrides the user's saved column choice (a saved view brings its own);
+    ``ranked``: the filtered queryset is already in its best order (search results by rank), so
+    until the user sorts by a column it is paged in that order rather than re-ordered.
+    """
     user = request.user
     filterset = None
     if filterset_class is not None:
@@ -336,7 +377,9 @@ def build_listing(request, queryset, *, table_class, filterset_class=None, prefs
     prefs = table_preferences(user, prefs_key)
     if per_page is None:
         per_page = prefs.get("per_page") if prefs.get("per_page") in PAGE_SIZES else DEFAULT_PAGE_SIZE
-    table = table_class([], user=user, columns=prefs.get("columns"), selectable=selectable)
+    if columns is None:
+        columns = prefs.get("columns")
+    table = table_class([], user=user, columns=columns, selectable=selectable)
 
     sort = request.GET.get("sort", "")
     ordering = list(default_ordering or queryset.model._meta.ordering or ["pk"])
@@ -349,7 +392,10 @@ def build_listing(request, queryset, *, table_class, filterset_class=None, prefs
             specs = _column_sort_specs(bound)
             ordering = [s if not sort.startswith("-") else (s[1:] if s.startswith("-") else f"-{s}") for s in specs]
     try:
-        paginator = KeysetPaginator(queryset, ordering, per_page=per_page)
+        if ranked and not sort:
+            paginator = RankedPaginator(queryset, per_page=per_page)
+        else:
+            paginator = KeysetPaginator(queryset, ordering, per_page=per_page)
     except ValueError:
         sort = ""
         paginator = KeysetPaginator(queryset, list(queryset.model._meta.ordering or ["pk"]), per_page=per_page)
@@ -359,7 +405,7 @@ def build_listing(request, queryset, *, table_class, filterset_class=None, prefs
         page = paginator.page()
     count, capped = paginator.count()
 
-    table = table_class(page.object_list, user=user, columns=prefs.get("columns"), selectable=selectable)
+    table = table_class(page.object_list, user=user, columns=columns, selectable=selectable)
     headers = []
     for column in table.columns:
         direction = None
@@ -430,9 +476,10 @@ class ObjectListView(BaseObjectView):
             bulk_edit_url=self.viewset.url("bulk_edit") if self.viewset.bulk_edit_fields else None,
             bulk_delete_url=self.viewset.url("bulk_delete"),
         )
+        context.update(self.viewset.get_list_context(request, listing))
         htmx = getattr(request, "htmx", None)
         if htmx and not htmx.history_restore_request and htmx.target == RESULTS_ID:
-            return render(request, "core/_list_results.html", context)
+            return render(request, self.viewset.list_results_template, context)
         return render(request, self.viewset.list_template, context)
 
     def listing(self) -> Listing:
@@ -642,9 +689,7 @@ class ObjectEditView(BaseObjectView):
                 obj = form.save(commit=False)
                 check_in_scope(request.user, obj, "add" if created else "change")
                 self.viewset.before_save(request, obj, form, created)
-                bump_version(obj)
-                obj.save()
-                form.save_m2m()
+                self.viewset.save_object(request, obj, form, created)
                 self.viewset.after_save(request, obj, form, created)
         except ValidationError as exc:
             # A hook may refuse a save with a ValidationError; show it on the form, save nothing.
@@ -725,7 +770,7 @@ class ObjectDeleteView(BaseObjectView):
                 check_in_scope(request.user, obj, "delete")
                 label = str(obj)
                 success_url = self.viewset.get_delete_success_url(request, obj)
-                obj.delete()
+                self.viewset.delete_object(request, obj)
         except ProtectedError as exc:
             obj = self.get_object(pk, "delete")
             messages.error(request, _("“%(object)s”仍被 %(count)d 条记录引用，不能删除。请先处理这些记录。")
@@ -776,7 +821,7 @@ class BulkEditView(BulkView):
         self.require("change")
         if not self.viewset.bulk_edit_fields:
             raise Http404
-        form_class = bulk_edit_form_for(self.model, self.viewset.bulk_edit_fields)
+        form_class = self.viewset.get_bulk_edit_form()
         objects = self.selected()
         if not objects.exists():
             messages.warning(request, _("请先勾选要修改的记录。"))
@@ -791,7 +836,7 @@ class BulkEditView(BulkView):
                 form.add_error(None, _("没有填写要修改的内容。"))
             else:
                 try:
-                    count = bulk_edit_objects(objects, changes, user=request.user)
+                    count = self.viewset.bulk_edit(request, objects, form)
                 except ValidationError as exc:
                     for error in exc.error_list:
                         form.add_error(None, error)

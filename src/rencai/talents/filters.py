@@ -1,0 +1,181 @@
+"""The registry's one FilterSet: the list page, the export and the API filter through it alike.
+
+``q`` goes to the search index (``talents.search.apply_search``), which also orders the result best
+first; every other filter narrows the rows already in the user's scope. Choices are scoped too: a
+county officer is offered only the regions and liaison officers of their own county.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rencai.core.forms import region_choices
+from rencai.core.models import DictionaryItem, Region, User
+from rencai.core.models.regions import RegionLevel
+from rencai.talents import search
+from rencai.talents.choices import CATEGORY_DICTIONARY, TalentKind, TalentStatus
+from rencai.talents.forms import LiaisonOfficerField, category_choices, liaison_officer_queryset
+from rencai.talents.models import Tag, Talent, TalentDatabase
+
+
+def _items(code: str):
+    return DictionaryItem.objects.filter(dictionary__code=code, is_active=True).order_by("sort_order", "code")
+
+
+def native_place_queryset():
+    """籍贯 to filter by: the city and its counties, and every province (a prefix of the place)."""
+    city = Region.objects.filter(code=settings.CITY_CODE).values_list("path", flat=True).first() or "/none/"
+    return Region.objects.filter(
+        Q(path__startswith=city, level__in=[RegionLevel.PREFECTURE, RegionLevel.COUNTY]) | Q(level=RegionLevel.PROVINCE)
+    ).order_by("path")
+
+
+class LiaisonOfficerFilter(django_filters.ModelChoiceFilter):
+    field_class = LiaisonOfficerField
+
+
+def years_ago(today: dt.date, years: int) -> dt.date:
+    """The date ``years`` before ``today`` (29 February falls back to the 28th)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+class TalentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("搜索"), method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("姓名、拼音、首字母、单位、研究方向、身份证号或手机号")}),
+    )
+    kind = django_filters.ChoiceFilter(label=_("人才类别"), choices=TalentKind.choices)
+    category = django_filters.ModelChoiceFilter(
+        label=_("人才分类"), queryset=DictionaryItem.objects.filter(dictionary__code__in=CATEGORY_DICTIONARY.values()),
+    )
+    databases = django_filters.ModelChoiceFilter(
+        label=_("所属人才库"), queryset=TalentDatabase.objects.all(), method="in_database",
+    )
+    tier = django_filters.ModelChoiceFilter(label=_("人才层次"), queryset=_items("talent_tier"))
+    region = django_filters.ModelChoiceFilter(label=_("所属地区"), queryset=Region.objects.all(), method="in_region")
+    native_place = django_filters.ModelChoiceFilter(
+        label=_("籍贯"), queryset=Region.objects.all(), method="native_to",
+    )
+    work_province = django_filters.ModelChoiceFilter(
+        label=_("工作所在省份"), queryset=Region.objects.filter(level=RegionLevel.PROVINCE).order_by("path"),
+    )
+    education = django_filters.ModelChoiceFilter(label=_("最高学历"), queryset=_items("education"))
+    title_level = django_filters.ModelChoiceFilter(label=_("职称级别"), queryset=_items("title_level"))
+    age_min = django_filters.NumberFilter(
+        label=_("年龄从"), method="age_at_least", min_value=0, max_value=150,
+        widget=forms.NumberInput(attrs={"placeholder": _("岁")}),
+    )
+    age_max = django_filters.NumberFilter(
+        label=_("年龄到"), method="age_at_most", min_value=0, max_value=150,
+        widget=forms.NumberInput(attrs={"placeholder": _("岁")}),
+    )
+    tags = django_filters.ModelChoiceFilter(label=_("标签"), queryset=Tag.objects.all(), method="tagged")
+    status = django_filters.ChoiceFilter(label=_("联络状态"), choices=TalentStatus.choices)
+    liaison_officer = LiaisonOfficerFilter(label=_("联络员"), queryset=User.objects.none())
+
+    class Meta:
+        model = Talent
+        fields = [
+            "q", "kind", "category", "databases", "tier", "region", "native_place", "work_province", "education",
+            "title_level", "age_min", "age_max", "tags", "status", "liaison_officer",
+        ]
+
+    # Shown above the fold on the list page; the rest under 「更多条件」.
+    primary = ("q", "kind", "category", "region")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is not None:
+            # Another county is not even a choice.
+            self.filters["region"].queryset = region_choices(user)
+            self.filters["liaison_officer"].queryset = liaison_officer_queryset(user)
+        self.filters["native_place"].queryset = native_place_queryset()
+        self.filters["databases"].queryset = TalentDatabase.objects.all()
+        self.filters["category"].extra["empty_label"] = _("全部")
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_rencai_prepared", False):
+            form._rencai_prepared = True
+            for field in form.fields.values():
+                if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) and not isinstance(field, forms.TypedChoiceField):
+                    if getattr(field, "empty_label", None) is not None:
+                        field.empty_label = _("全部")
+            category = form.fields["category"]
+            # Grouped by kind on the widget; the field still validates against its queryset.
+            category.widget.choices = category_choices(category.queryset, empty_label=_("全部"))
+            for name in ("kind", "status"):
+                form.fields[name].choices = [("", _("全部")), *[c for c in form.fields[name].choices if c[0] != ""]]
+        return form
+
+    @property
+    def searching(self) -> bool:
+        """Whether a search query orders the result (by rank, best first)."""
+        return bool(self.is_bound and (self.data.get("q") or "").strip())
+
+    # --- methods --------------------------------------------------------------------------------------
+    def search(self, queryset, name, value):
+        return search.apply_search(queryset, value)
+
+    def in_region(self, queryset, name, value):
+        """The region and every region under it (a city's counties, a county's zones)."""
+        return queryset.filter(region__path__startswith=value.path)
+
+    def native_to(self, queryset, name, value):
+        return queryset.filter(native_place__path__startswith=value.path)
+
+    def in_database(self, queryset, name, value):
+        return queryset.filter(databases=value)
+
+    def tagged(self, queryset, name, value):
+        return queryset.filter(tags=value)
+
+    def age_at_least(self, queryset, name, value):
+        # At least N years old: born on or before this day N years ago.
+        return queryset.filter(birth_date__lte=years_ago(timezone.localdate(), int(value)))
+
+    def age_at_most(self, queryset, name, value):
+        # At most N years old: not yet N+1, i.e. born after this day N+1 years ago.
+        return queryset.filter(birth_date__gt=years_ago(timezone.localdate(), int(value) + 1))
+
+
+class TalentDatabaseFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("搜索"), method="search")
+    kind = django_filters.ChoiceFilter(label=_("适用人才类别"), choices=TalentKind.choices)
+    is_active = django_filters.BooleanFilter(label=_("启用"))
+
+    class Meta:
+        model = TalentDatabase
+        fields = ["q", "kind", "is_active"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value) | Q(description__icontains=value))
+
+
+class TagFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("搜索"), method="search")
+
+    class Meta:
+        model = Tag
+        fields = ["q"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+    def search(self, queryset, name, value):
+        return queryset.filter(name__icontains=value)
