@@ -37,7 +37,7 @@ from rencai.core.pagination import InvalidCursor, KeysetPaginator, RankedPaginat
 from rencai.talents import services
 from rencai.talents.choices import CATEGORY_DICTIONARY, TalentKind
 from rencai.talents.filters import TalentFilterSet
-from rencai.talents.forms import liaison_officer_queryset
+from rencai.talents.forms import MONTH, liaison_officer_queryset
 from rencai.talents.models import Talent, TalentDatabase, TalentEducation, TalentWork
 from rencai.talents.tables import age_on
 from rencai.talents.views import DETAIL_RELATED, TALENT_RELATED
@@ -490,6 +490,14 @@ def _history(payload_rows, model) -> list[dict] | None:
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 errors[f"{number}.{name}"] = messages
+        for name in ("start", "end"):
+            if values.get(name):
+                try:
+                    MONTH(values[name])
+                except ValidationError as exc:
+                    errors.setdefault(f"{number}.{name}", []).extend(exc.messages)
+        if values.get("start") and values.get("end") and values["end"] < values["start"] and f"{number}.end" not in errors:
+            errors[f"{number}.end"] = [_("结束年月不能早于开始年月。")]
         rows.append(values)
     if errors:
         label = "education_history" if model is TalentEducation else "work_history"

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from rencai.core import audit
@@ -238,13 +239,18 @@ def find_duplicates(talent: Talent, *, user, limit: int = 10) -> DuplicateCheck:
 
 
 # --- one talent ----------------------------------------------------------------------------------
-def _advance_version(talent: Talent, expected: int) -> None:
-    """Optimistic locking: move ``version`` on by one only if it is still ``expected``.
+def _advance_version(talent: Talent, expected: int, user) -> None:
+    """Optimistic locking: move ``version`` on by one only if it is still ``expected`` and the
+    record, as stored, is the user's to change.
 
     One conditional UPDATE, so two saves made from the same copy cannot both pass, on SQLite and
-    PostgreSQL alike, whatever locks the caller took.
+    PostgreSQL alike, whatever locks the caller took; and a record of another county cannot be
+    taken over by moving it into one's own (the stored region is what is checked here, the new
+    one by ``check_in_scope``).
     """
-    if not Talent.objects.filter(pk=talent.pk, version=expected).update(version=expected + 1):
+    if not Talent.objects.restrict(user, "change").filter(pk=talent.pk, version=expected).update(version=expected + 1):
+        if not Talent.objects.restrict(user, "change").filter(pk=talent.pk).exists():
+            raise Http404
         raise StaleTalent(talent)
     talent.version = expected + 1
 
@@ -312,7 +318,8 @@ def save_talent(
     ``None`` leaves a relation as it is. Raises ``ValidationError`` (by field) for a broken rule,
     ``DuplicateIdCard`` if the number is registered, ``PossibleDuplicates`` unless
     ``confirm_duplicates``, ``StaleTalent`` if ``version`` is no longer ``expected_version``
-    (default: the version the object was read with), ``Http404`` out of scope.
+    (default: the version the object was read with), ``Http404`` if the record as stored or as
+    it would be saved is out of the user's scope.
     """
     created = talent.pk is None
     with transaction.atomic():
@@ -327,7 +334,7 @@ def save_talent(
             raise PossibleDuplicates(check.similar)
         check_in_scope(user, talent, "add" if created else "change")
         if not created:
-            _advance_version(talent, talent.version if expected_version is None else expected_version)
+            _advance_version(talent, talent.version if expected_version is None else expected_version, user)
         talent.save()
         if databases is not None:
             talent.databases.set(databases)
@@ -402,7 +409,7 @@ def bulk_update_talents(
         if errors:
             raise ValidationError(errors)
         for talent in talents:
-            _advance_version(talent, talent.version)
+            _advance_version(talent, talent.version, user)
             if changes:
                 talent.save(update_fields=[*changes, "version", "updated_at", "updated_by"])
             else:
