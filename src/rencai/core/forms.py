@@ -188,6 +188,8 @@ def bulk_edit_form_for(model, field_names) -> type[BulkEditForm]:
         if isinstance(model_field, ProtectedField):
             raise ValueError(f"{model.__name__}.{name} is protected and cannot be bulk-edited")
         form_field = model_field.formfield()
+        # A model default is no choice of the user's: it would set every selected row to it.
+        form_field.initial = None
         if isinstance(form_field, forms.TypedChoiceField):
             form_field.choices = [("", UNCHANGED), *[c for c in form_field.choices if c[0] != ""]]
         if isinstance(form_field, forms.ModelChoiceField):

@@ -183,7 +183,7 @@ class TalentForm(BaseModelForm):
             "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "consent_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "other_phones": forms.TextInput(attrs={"autocomplete": "off"}),
-            "databases": forms.CheckboxSelectMultiple,
+            "databases": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             "tags": forms.SelectMultiple(attrs={"size": 6}),
             "research_fields": forms.Textarea(attrs={"rows": 2}),
             "skills": forms.Textarea(attrs={"rows": 2}),
@@ -307,10 +307,12 @@ class TalentBulkEditForm(bulk_edit_form_for(Talent, services.BULK_FIELDS)):
     """Bulk edit of the selected talents: four fields set, talent databases and tags added or removed."""
 
     add_databases = forms.ModelMultipleChoiceField(
-        label=_("加入人才库"), queryset=TalentDatabase.objects.filter(is_active=True), widget=forms.CheckboxSelectMultiple
+        label=_("加入人才库"), queryset=TalentDatabase.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     remove_databases = forms.ModelMultipleChoiceField(
-        label=_("移出人才库"), queryset=TalentDatabase.objects.all(), widget=forms.CheckboxSelectMultiple
+        label=_("移出人才库"), queryset=TalentDatabase.objects.all(),
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
     add_tags = forms.ModelMultipleChoiceField(label=_("添加标签"), queryset=Tag.objects.all(),
                                               widget=forms.SelectMultiple(attrs={"size": 5}))

@@ -13,7 +13,9 @@ def form_field(field):
     widget = field.field.widget
     return {
         "field": field,
-        "is_checkbox": widget.input_type == "checkbox" if hasattr(widget, "input_type") else False,
+        # One box beside its label; a list of boxes (CheckboxSelectMultiple) is laid out as a field.
+        "is_checkbox": getattr(widget, "input_type", None) == "checkbox" and not getattr(widget, "allow_multiple_selected", False),
+        "is_checkbox_list": getattr(widget, "input_type", None) == "checkbox" and getattr(widget, "allow_multiple_selected", False),
         "is_hidden": field.is_hidden,
     }
 

@@ -68,6 +68,18 @@ def test_it_creates_a_talent_and_finds_it_by_pinyin_initials(page, login, yanhu_
     expect(results).not_to_contain_text("张晓兵")
     assert page.evaluate("window.__rencaiMarker") == 1  # no page load
 
+    # Save the search as a view: it carries the query typed after the page loaded.
+    page.get_by_role("button", name="保存视图").click()
+    dialog = page.locator("#save-view")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("视图名称").fill("首字母找人")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("已保存视图“首字母找人”。")).to_be_visible()
+    saved = page.get_by_test_id("saved-views").get_by_role("link", name="首字母找人")
+    expect(saved).to_have_attribute("href", re.compile(r"q=zxm"))
+    results = page.locator("#object-list-results")
+    expect(results.get_by_role("link", name="张晓明")).to_be_visible()
+
     # The profile: the ID-card number masked until asked for; the work history in its tab.
     results.get_by_role("link", name="张晓明").click()
     id_card = page.locator("[data-field=id_card]")

@@ -182,3 +182,11 @@ def test_bulk_edit_with_nothing_filled_changes_nothing(yanhu_officer):
     form = TalentBulkEditForm({}, user=yanhu_officer, model=Talent)
     assert form.is_valid()
     assert form.changed_values() == {}
+
+
+def test_bulk_edit_starts_with_every_field_unchanged(yanhu_officer):
+    # The model's defaults (status 在联) are no choice of the user's: submitted as rendered, the
+    # form must change nothing.
+    html = str(TalentBulkEditForm(user=yanhu_officer, model=Talent)["status"])
+    assert '<option value="" selected>—— 不修改 ——</option>' in html
+    assert 'value="in_contact" selected' not in html
