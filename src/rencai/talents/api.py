@@ -320,7 +320,7 @@ class TalentPagination(PaginationBase):
         if (request.GET.get("q") or "").strip():
             paginator = RankedPaginator(queryset, per_page=per_page)
         else:
-            paginator = KeysetPaginator(queryset, LIST_ORDERING, per_page=per_page)
+            paginator = KeysetPaginator(queryset, LIST_ORDERING, per_page=per_page, index="talents_region_name_idx")
         try:
             page = paginator.page(after=pagination.cursor or None)
         except (InvalidCursor, ValueError) as exc:

@@ -73,6 +73,7 @@ class TalentListView(ObjectListView):
             request, queryset, table_class=TalentTable, filterset_class=TalentFilterSet, prefs_key=LIST_KEY,
             base_url=request.path, selectable=perms["change"] or perms["delete"], default_ordering=self.viewset.ordering,
             columns=view["columns"] if view else None, ranked=bool((request.GET.get("q") or "").strip()),
+            ordering_index=self.viewset.ordering_index,
         )
 
 
@@ -86,6 +87,7 @@ class TalentViews(ViewSet):
     bulk_edit_fields = services.BULK_FIELDS
     # Served by talents_region_name_idx: every page of a million rows is an index range.
     ordering = ("region", "name", "id")
+    ordering_index = "talents_region_name_idx"
     detail_fields = tuple(name for _title, names in DETAIL_SECTIONS for name in names)
     list_template = "talents/talent_list.html"
     detail_template = "talents/talent_detail.html"

@@ -43,6 +43,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 
 from rencai.core import audit
@@ -71,6 +72,8 @@ LIST_ACTIONS = ("list", "add", "bulk_edit", "bulk_delete")
 OBJECT_ACTIONS = ("detail", "edit", "delete", "changelog")
 ALL_ACTIONS = LIST_ACTIONS + OBJECT_ACTIONS
 RESULTS_ID = "object-list-results"
+# How a change to a set of rows (memberships, history rows) is logged, as the office reads it.
+CHANGE_VERBS = {"added": _lazy("新增"), "removed": _lazy("移除"), "changed": _lazy("修改"), "cleared": _lazy("清空")}
 
 
 # --- tabs on a detail page: the extension point other areas use -------------------------------------
@@ -171,6 +174,7 @@ class ViewSet:
     # The list's order until the user sorts by a column; None: the model's Meta.ordering. Name an
     # order an index serves, so every page of a large table is read from the index.
     ordering: tuple[str, ...] | None = None
+    ordering_index: str | None = None  # the name of the index on ``ordering``, if there is one
     # Names of fields (or ``(attribute, label)`` pairs) on the detail page; None: every field.
     detail_fields: tuple | None = None
     actions: tuple[str, ...] = ALL_ACTIONS
@@ -356,13 +360,15 @@ def _column_sort_specs(bound_column) -> list[str]:
 
 def build_listing(request, queryset, *, table_class, filterset_class=None, prefs_key: str, base_url: str,
                   target_id: str = RESULTS_ID, selectable: bool = True, default_ordering=None,
-                  per_page: int | None = None, columns: list[str] | None = None, ranked: bool = False) -> Listing:
+                  per_page: int | None = None, columns: list[str] | None = None, ranked: bool = False,
+                  ordering_index: str | None = None) -> Listing:
     """Filter ``queryset`` (already restricted) with ``filterset_class``, sort it by the ``sort``
     parameter (a column name, ``-`` for descending) and cut one keyset page from it.
 
     ``columns`` overrides the user's saved column choice (a saved view brings its own);
     ``ranked``: the filtered queryset is already in its best order (search results by rank), so
-    until the user sorts by a column it is paged in that order rather than re-ordered.
+    until the user sorts by a column it is paged in that order rather than re-ordered;
+    ``ordering_index`` names the index of ``default_ordering`` (see ``KeysetPaginator``).
     """
     user = request.user
     filterset = None
@@ -395,7 +401,7 @@ def build_listing(request, queryset, *, table_class, filterset_class=None, prefs
         if ranked and not sort:
             paginator = RankedPaginator(queryset, per_page=per_page)
         else:
-            paginator = KeysetPaginator(queryset, ordering, per_page=per_page)
+            paginator = KeysetPaginator(queryset, ordering, per_page=per_page, index=None if sort else ordering_index)
     except ValueError:
         sort = ""
         paginator = KeysetPaginator(queryset, list(queryset.model._meta.ordering or ["pk"]), per_page=per_page)
@@ -491,7 +497,7 @@ class ObjectListView(BaseObjectView):
         return build_listing(
             self.request, queryset, table_class=self.viewset.table, filterset_class=self.viewset.filterset,
             prefs_key=self.model._meta.label_lower, base_url=self.request.path, selectable=selectable,
-            default_ordering=self.viewset.ordering,
+            default_ordering=self.viewset.ordering, ordering_index=self.viewset.ordering_index,
         )
 
     def post(self, request, *args, **kwargs):
@@ -615,7 +621,7 @@ class ObjectChangeLogView(ObjectDetailView):
                 old, new = change
                 rows.append({"label": label, "old": self.show(model_field, old), "new": self.show(model_field, new)})
             elif isinstance(change, dict):
-                text = "；".join(f"{verb}: {'、'.join(map(str, values))}" for verb, values in change.items())
+                text = "；".join(f"{CHANGE_VERBS.get(verb, verb)}：{'、'.join(map(str, values))}" for verb, values in change.items())
                 rows.append({"label": label, "old": "", "new": text})
             else:
                 rows.append({"label": label, "old": "", "new": str(change)})

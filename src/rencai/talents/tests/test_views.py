@@ -173,6 +173,30 @@ def test_it_keeps_the_list_query_count_flat(client, city_admin, talents):
     assert len(large.captured_queries) <= 30
 
 
+def _listed_names(page: str) -> list[str]:
+    return re.findall(r'<a href="/talents/\d+/">([^<]+)</a>', page)
+
+
+def test_a_broad_filter_reads_its_page_through_the_ordering_index(client, city_admin, talents, monkeypatch):
+    from rencai.core.pagination import KeysetPaginator
+
+    for i in range(30):
+        make_talent(city_admin, name=f"测试{i:02d}", region_code=("140802", "140882", "140821")[i % 3],
+                    native_place=region(("140802", "140882", "140821")[i % 3]))
+    client.force_login(city_admin)
+    planned = client.get("/talents/", {"kind": "native"}).content.decode()
+    # As if the filter kept more rows than the count goes to (a broad filter at scale).
+    monkeypatch.setattr(KeysetPaginator, "count", lambda self, limit=10_000: (limit, True))
+    with CaptureQueriesContext(connection) as queries:
+        hinted = client.get("/talents/", {"kind": "native"}).content.decode()
+    assert _listed_names(hinted) == _listed_names(planned) and len(_listed_names(hinted)) == 25
+    if connection.vendor == "sqlite":
+        assert any('INDEXED BY "talents_region_name_idx"' in q["sql"] for q in queries.captured_queries)
+    after = re.search(r'href="/talents/(\?[^"]*after=[^"]+)"', hinted).group(1).replace("&amp;", "&")
+    second = client.get(f"/talents/{after}").content.decode()
+    assert len(_listed_names(second)) == 7 and not set(_listed_names(second)) & set(_listed_names(hinted))
+
+
 # --- detail, masking, reveal -------------------------------------------------------------------------------
 MASKED_ID = YANHU_ID[:6] + "********" + YANHU_ID[-4:]
 
@@ -249,10 +273,13 @@ def test_it_shows_the_change_history(client, city_admin, talents):
     from rencai.talents import services
 
     with audit.acting(city_admin):
-        services.save_talent(talent, user=city_admin)
+        services.save_talent(talent, user=city_admin, tags=[Tag.objects.create(name="博士")],
+                             work=[{"start": "2015-09", "unit": "清华大学"}])
     client.force_login(city_admin)
     page = client.get(f"/talents/{talent.pk}/changelog/").content.decode()
     assert "清华大学" in page and "北京理工大学" in page
+    assert "新增：博士" in page  # the tag, under its field's name
+    assert "工作经历" in page and "新增：2015-09–至今 清华大学" in page
 
 
 # --- create and edit through the form -------------------------------------------------------------------------
