@@ -16,6 +16,9 @@ from rencai.core.models.regions import RegionLevel
 from rencai.demo import DemoContext, register
 
 DEMO_MOBILE_PREFIX = "1700000"
+# Faker's zh_CN trade names make a few hundred distinct companies, so their number per county stops
+# growing here (``--size`` goes up to a million, a number of talents; see rencai.talents.demo).
+MAX_COMPANY_SCALE = 20
 
 CITY_UNITS = [
     ("人才工作领导小组办公室", OrgUnitKind.TALENT_OFFICE),
@@ -94,7 +97,7 @@ def generate_core(context: DemoContext) -> None:
             for name in context.random.sample(COUNTY_INSTITUTIONS, min(len(COUNTY_INSTITUTIONS), context.size)):
                 units.append(_unit(context, county, f"{county.name}{name}", OrgUnitKind.INSTITUTION, used))
         companies: set[str] = set()
-        while len(companies) < context.size * (3 if is_zone else 1):
+        while len(companies) < min(context.size, MAX_COMPANY_SCALE) * (3 if is_zone else 1):
             company = context.faker.company()
             if company not in companies:
                 companies.add(company)

@@ -19,7 +19,11 @@ class Command(BaseCommand):
     help = "Load deterministic synthetic demo data (Faker zh_CN)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--size", type=int, default=1, help="scale: 1 is a small city (default 1)")
+        parser.add_argument(
+            "--size", type=int, default=1,
+            help="scale: 1 is a small city with 2,200 talents (1,600 在外, 600 本土; default 1); below 1000 a "
+                 "multiple of it, from 1000 up the number of talents (--size 1000000: a million)",
+        )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
         parser.add_argument(
             "--if-empty", action="store_true",

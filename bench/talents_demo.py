@@ -1,0 +1,129 @@
+"""How long ``rencai demo --size N`` takes: the registry's demo data at scale, search index included.
+
+Builds a scratch database (an SQLite file, or a PostgreSQL database named
+``rencai_bench_demo``), runs ``rencai init --no-static`` in it, then times the command a user
+runs, ``rencai demo --size N``, as its own process (start-up, every generator, the talents, their
+histories and links, the search terms and the commit). The target is 1,000,000 talents in at
+most 10 minutes on the 2-core CI machine. Afterwards it counts what was made.
+
+Usage (from the checkout, after ./run or ./test has installed .venv):
+
+    .venv/bin/python bench/talents_demo.py --size 1000000 --db sqlite
+    .venv/bin/python bench/talents_demo.py --size 1000000 --db postgres
+
+The figures go to stdout and, with --write, into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("RENCAI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+PG_DATABASE = "rencai_bench_demo"
+TARGET_SECONDS = 600
+
+
+def scratch_env(db: str, scratch: Path) -> dict[str, str]:
+    if db == "sqlite":
+        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    else:
+        import psycopg
+
+        with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
+        url = f"{PG_ADMIN_URL}/{PG_DATABASE}"
+    env = dict(os.environ)
+    env.update(
+        RENCAI_DATABASE_URL=url,
+        RENCAI_VAR_DIR=str(scratch / "var"),
+        RENCAI_PLAIN_STATIC="true",
+        RENCAI_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="rencai.settings",
+    )
+    return env
+
+
+def rencai(env: dict[str, str], *args: str) -> str:
+    command = [str(ROOT / ".venv" / "bin" / "rencai"), *args]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def counts(env: dict[str, str]) -> dict[str, int]:
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from rencai.talents.models import Talent, TalentEducation, TalentSearchTerm, TalentWork
+
+    result = {
+        "talents": Talent.objects.count(),
+        "native": Talent.objects.filter(kind="native").count(),
+        "search terms": TalentSearchTerm.objects.count(),
+        "education rows": TalentEducation.objects.count(),
+        "work rows": TalentWork.objects.count(),
+    }
+    from django.db import connections
+
+    connections.close_all()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="rencai-bench-") as scratch:
+        env = scratch_env(args.db, Path(scratch))
+        rencai(env, "init", "--no-static")
+        started = time.perf_counter()
+        output = rencai(env, "demo", "--size", str(args.size))
+        seconds = time.perf_counter() - started
+        made = counts(env)
+        if args.db == "sqlite":
+            size_mb = sum(p.stat().st_size for p in Path(scratch).glob("bench.sqlite3*")) / 2**20
+        else:
+            size_mb = 0.0
+    if args.db == "postgres":
+        import psycopg
+
+        with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+    summary = next((line.strip() for line in output.splitlines() if line.startswith("==> demo data")), "")
+    print(summary, file=sys.stderr)
+    print(f"{seconds:.0f} s; {made}", file=sys.stderr)
+    if args.write:
+        from bench_report import write_section
+
+        label = f"rencai demo --size {args.size} (one run, wall clock)"
+        rows = [(label, seconds * 1000, seconds * 1000)]
+        rate = made["talents"] / seconds if seconds else 0
+        verdict = "within" if seconds <= TARGET_SECONDS else "over"
+        notes = (
+            f"{made['talents']:,} talents ({made['native']:,} 在外, {made['talents'] - made['native']:,} 本土), "
+            f"{made['education rows']:,} education and {made['work rows']:,} work history rows and "
+            f"{made['search terms']:,} search terms in {seconds / 60:.1f} min ({rate:,.0f} talents/s), "
+            f"{verdict} the {TARGET_SECONDS // 60}-minute target"
+            + (f"; the database file ends at {size_mb:,.0f} MiB" if size_mb else "")
+            + ". One run (median and p95 are the same figure), timed around the whole command in its own process."
+        )
+        command = f".venv/bin/python bench/talents_demo.py --size {args.size} --db {args.db} --write"
+        title = f"Demo data: rencai demo --size {args.size:,} on {args.db}"
+        write_section(f"demo-talents-{args.db}", title, command, rows, notes)
+
+
+if __name__ == "__main__":
+    main()
