@@ -40,7 +40,7 @@ from rencai.talents.filters import TalentFilterSet
 from rencai.talents.forms import MONTH, liaison_officer_queryset
 from rencai.talents.models import Talent, TalentDatabase, TalentEducation, TalentWork
 from rencai.talents.tables import age_on
-from rencai.talents.views import DETAIL_RELATED, TALENT_RELATED
+from rencai.talents.views import DETAIL_RELATED, TALENT_RELATED, with_related
 
 router = Router(tags=["人才"])
 
@@ -355,23 +355,21 @@ def _etag(talent: Talent) -> str:
 
 
 def _read(pk: int) -> Talent:
-    return Talent.objects.select_related(*DETAIL_RELATED).prefetch_related("databases", "tags").get(pk=pk)
+    return with_related(Talent.objects.all(), DETAIL_RELATED).get(pk=pk)
 
 
 @router.get("/", response=list[TalentOut], summary="人才列表")
 @paginate(TalentPagination)
 def list_talents(request, filters: Query[TalentQuery]):
     """Talents in your scope, filtered like the list page; ``q`` searches and ranks best first."""
-    queryset = scoped(request, Talent).select_related(*TALENT_RELATED, "ethnicity", "political_status", "discipline")
-    queryset = queryset.prefetch_related("databases", "tags")
+    queryset = with_related(scoped(request, Talent), (*TALENT_RELATED, "ethnicity", "political_status", "discipline"))
     return apply_filters(TalentFilterSet, filters, queryset, request.auth_user)
 
 
 @router.get("/{int:talent_id}", response=TalentDetailOut, summary="人才档案")
 def get_talent(request, talent_id: int, response: HttpResponse):
     """One record with its histories; the ``ETag`` goes back as ``If-Match`` with PATCH or DELETE."""
-    talent = get_in_scope(request, Talent.objects.select_related(*DETAIL_RELATED).prefetch_related("databases", "tags"),
-                          "view", pk=talent_id)
+    talent = get_in_scope(request, with_related(Talent.objects.all(), DETAIL_RELATED), "view", pk=talent_id)
     audit_full_values(request.auth_user, [talent], PERSONAL_FIELDS, label="身份证号、手机号码")
     response["ETag"] = _etag(talent)
     return talent

@@ -37,6 +37,12 @@ def native_place_queryset():
     ).order_by("path")
 
 
+def regions_under(region: Region) -> list[int]:
+    """``region`` and the regions under it, as a list of ids: a literal list lets PostgreSQL walk
+    the (region, name, id) index in order (see ``core.scope.scope_region_ids``)."""
+    return list(Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True))
+
+
 class LiaisonOfficerFilter(django_filters.ModelChoiceFilter):
     field_class = LiaisonOfficerField
 
@@ -131,10 +137,10 @@ class TalentFilterSet(django_filters.FilterSet):
 
     def in_region(self, queryset, name, value):
         """The region and every region under it (a city's counties, a county's zones)."""
-        return queryset.filter(region__path__startswith=value.path)
+        return queryset.filter(region__in=regions_under(value))
 
     def native_to(self, queryset, name, value):
-        return queryset.filter(native_place__path__startswith=value.path)
+        return queryset.filter(native_place__in=regions_under(value))
 
     def in_database(self, queryset, name, value):
         return queryset.filter(databases=value)

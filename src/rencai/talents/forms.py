@@ -210,9 +210,8 @@ class TalentForm(BaseModelForm):
         fields["birth_date"].help_text = _("填写身份证号码后可留空，按身份证号码填入。")
         fields["gender"].help_text = _("填写身份证号码后可留空，按身份证号码填入。")
         self._protect_other_phones()
-        prefix_data = data if data is not None else None
-        self.education_formset = EducationFormSet(prefix_data, instance=self.instance, prefix="education")
-        self.work_formset = WorkFormSet(prefix_data, instance=self.instance, prefix="work")
+        self.education_formset = EducationFormSet(data, instance=self.instance, prefix="education")
+        self.work_formset = WorkFormSet(data, instance=self.instance, prefix="work")
         self.duplicates: services.DuplicateCheck | None = None
 
     def _protect_other_phones(self) -> None:
