@@ -239,7 +239,8 @@ class TalentSearchTerm(models.Model):
     """
 
     term = models.CharField(max_length=64)
-    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="+", db_constraint=True)
+    # No index of its own: (talent, term, kind) below serves the foreign key too.
+    talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="+", db_constraint=True, db_index=False)
     kind = models.PositiveSmallIntegerField(choices=TermKind.choices)
 
     class Meta:
@@ -247,7 +248,8 @@ class TalentSearchTerm(models.Model):
         default_permissions = ()
         indexes = [
             models.Index(fields=["term", "kind", "talent"], name="talents_term_idx"),
-            models.Index(fields=["talent"], name="talents_term_talent_idx"),
+            # Does one talent have a term in this range, and of which kind: one index seek.
+            models.Index(fields=["talent", "term", "kind"], name="talents_term_talent_idx"),
         ]
 
     def __str__(self) -> str:

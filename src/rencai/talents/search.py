@@ -1,25 +1,573 @@
-"""Search of the registry (first cut: name contains). Replaced by the term index."""
+"""Search of the registry (人才检索): one box that finds a person by name, pinyin, initials,
+work unit, research-field words, or exactly by ID-card or mobile number.
+
+Why a term index and not LIKE or trigrams: a ``LIKE '%…%'`` count reads every row (about a
+second at a million talents), and trigram indexes (SQLite FTS5, pg_trgm) see nothing in one-
+and two-character queries, while half of all Chinese names have two characters. So every
+talent gets a handful of short terms in ``TalentSearchTerm`` — the name, its pinyin and
+initials, the given name, the words (jieba) of the work unit, research fields, skills, major,
+school and honours, and the tags — and each query token is a *prefix* range on ``term``::
+
+    term >= 'zw' AND term < 'zw' || U+10FFFF
+
+which a B-tree answers in a few index pages on SQLite and PostgreSQL alike. Both databases
+compare ``term`` by code point (SQLite's BINARY collation; on PostgreSQL the column has the
+"C" collation, see migration 0003), so the range is exactly "starts with".
+
+ID-card and mobile numbers are never written into the term index (they are encrypted at rest);
+a query that is a valid number is looked up through the keyed hash instead.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q
+import gc
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connections, router, transaction
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+
+from rencai.core.fields import protected_match
+from rencai.core.validators import validate_id_card, validate_mobile
+from rencai.talents.models import Talent, TalentSearchTerm, TermKind
+
+TERM_MAX_LENGTH = 64
+# The greatest code point: ``prefix + TOP`` sorts after every term that starts with ``prefix``.
+TOP = "\U0010ffff"
+# How many talents a query may intersect; more tokens than this are ignored (a pasted paragraph).
+MAX_TOKENS = 6
+# The SQLite page cache while index_bulk writes (KiB).
+SQLITE_BULK_CACHE_KIB = 256 * 1024
+
+# Surnames whose reading differs from the character's everyday reading (单 is shan as a
+# surname, not dan), and the compound surnames, which are read and split as one unit.
+SURNAME_READINGS = {
+    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha",
+    "盖": "ge", "缪": "miao", "翟": "zhai", "乐": "yue", "覃": "qin", "种": "chong", "秘": "bi",
+    "繁": "po", "黑": "he", "召": "shao", "员": "yun", "祭": "zhai", "句": "gou", "能": "nai",
+    "折": "she", "隗": "wei", "冼": "xian", "谌": "chen", "过": "guo", "蔚": "yu", "尉": "wei",
+    "褚": "chu", "牟": "mou", "卜": "bu", "便": "pian", "相": "xiang", "重": "chong", "长": "chang",
+    "朝": "chao", "都": "du", "薄": "bo", "叶": "ye", "车": "che", "曲": "qu", "乜": "nie",
+    "粘": "nian", "柏": "bai", "燕": "yan", "藏": "zang", "石": "shi", "沈": "shen", "任": "ren",
+    "宁": "ning", "华": "hua", "纪": "ji", "盛": "sheng", "臧": "zang", "殷": "yin", "阚": "kan",
+    "郇": "huan", "眭": "sui", "哈": "ha", "洗": "xian", "万": "wan", "莘": "shen", "费": "fei",
+    "贾": "jia", "颉": "xie", "占": "zhan", "角": "jue", "阿": "a", "佴": "nai", "戌": "xu",
+}
+COMPOUND_SURNAMES = {
+    "欧阳": "ou yang", "司马": "si ma", "诸葛": "zhu ge", "上官": "shang guan", "东方": "dong fang",
+    "皇甫": "huang fu", "令狐": "ling hu", "尉迟": "yu chi", "长孙": "zhang sun", "万俟": "mo qi",
+    "单于": "chan yu", "宇文": "yu wen", "慕容": "mu rong", "公孙": "gong sun", "司徒": "si tu",
+    "司空": "si kong", "夏侯": "xia hou", "西门": "xi men", "独孤": "du gu", "南宫": "nan gong",
+    "轩辕": "xuan yuan", "端木": "duan mu", "澹台": "tan tai", "呼延": "hu yan", "赫连": "he lian",
+    "鲜于": "xian yu", "申屠": "shen tu", "钟离": "zhong li", "太史": "tai shi", "拓跋": "tuo ba",
+    "完颜": "wan yan", "闻人": "wen ren", "百里": "bai li", "东郭": "dong guo", "公冶": "gong ye",
+    "濮阳": "pu yang", "淳于": "chun yu", "仲孙": "zhong sun", "亓官": "qi guan", "第五": "di wu",
+}
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_NAME = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,4}")
+_NAME_SEPARATORS = re.compile(r"[\s·•・.\-]+")
+# Where a free text splits into phrases: punctuation, both widths, and whitespace.
+_PHRASE_SEPARATORS = re.compile(r"[\s,，;；、/|｜。.:：!！?？()（）\[\]【】《》<>\"“”'‘’]+")
+# Words that carry no meaning alone; they are not worth an index row.
+_STOP_WORDS = frozenset("与 和 及 以及 的 等 或 在 中 对 为 其 之 于 有限 有限公司 公司 股份".split())
+
+# Free-text fields of a talent and the kind their words are indexed as.
+TEXT_FIELDS = (
+    ("work_unit", TermKind.UNIT),
+    ("research_fields", TermKind.FIELD),
+    ("skills", TermKind.FIELD),
+    ("major", TermKind.FIELD),
+    ("school", TermKind.OTHER),
+    ("honours", TermKind.OTHER),
+)
 
 
-def terms_for(talent) -> list[tuple[str, int]]:
-    return []
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, trimmed: how terms are stored and queries read."""
+    text = unicodedata.normalize("NFKC", text or "").lower().strip()
+    return text.replace(TOP, "")
+
+
+# --- segmentation and pinyin, loaded once and only when first needed ----------------------------
+_lock = threading.Lock()
+_tokenizer = None
+
+
+def _segmenter():
+    """jieba's tokenizer, quiet and with its dictionary cache under var/ (not in /tmp)."""
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                cache_dir = settings.VAR_DIR / "cache"
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                tokenizer.tmp_dir = str(cache_dir)
+                tokenizer.initialize()
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+class _Cache(dict):
+    """A bounded memo: names, units and fields repeat a lot across a registry."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def remember(self, key, value):
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+_name_cache = _Cache(200_000)
+_text_cache = _Cache(200_000)
+
+
+def _split_surname(name: str) -> tuple[str, str]:
+    if name[:2] in COMPOUND_SURNAMES and len(name) > 2:
+        return name[:2], name[2:]
+    return name[:1], name[1:]
+
+
+_pinyin_cache = _Cache(200_000)
+
+
+def _pinyin(text: str) -> list[str]:
+    """The syllables of ``text`` (pypinyin reads words in context: 长大 zhang, 长江 chang);
+    memoised, because given names repeat far more than whole names."""
+    cached = _pinyin_cache.get(text)
+    if cached is not None:
+        return cached
+    from pypinyin import Style, lazy_pinyin
+
+    return _pinyin_cache.remember(text, lazy_pinyin(text, style=Style.NORMAL, errors="default"))
+
+
+def name_terms(name: str) -> tuple[tuple[str, int], ...]:
+    """The terms of a person's name: the name, its parts, the given name, pinyin and initials.
+
+    The surname is read as a surname (单 shan, 曾 zeng, 欧阳 ouyang); the given name through
+    pypinyin, which reads words in context.
+    """
+    cached = _name_cache.get(name)
+    if cached is not None:
+        return cached
+    text = normalize(name)
+    terms: list[tuple[str, int]] = []
+    if _HAN_NAME.fullmatch(text):
+        # The common case, kept quick for bulk indexing: a name of two to four hanzi.
+        surname, given = _split_surname(text)
+        reading = COMPOUND_SURNAMES.get(surname) or SURNAME_READINGS.get(surname)
+        syllables = (reading.split() if reading else _pinyin(surname)) + _pinyin(given)
+        terms = [
+            (text, TermKind.NAME),
+            (given, TermKind.NAME),
+            ("".join(syllables), TermKind.PINYIN),
+            ("".join(s[0] for s in syllables), TermKind.INITIALS),
+        ]
+    elif text:
+        terms.append((text, TermKind.NAME))
+        parts = [p for p in _NAME_SEPARATORS.split(text) if p]
+        if len(parts) > 1:
+            terms += [(part, TermKind.NAME) for part in parts]
+        if _HAN.search(text):
+            syllables = []
+            for part in parts:
+                syllables += _pinyin(part) if _HAN.search(part) else [part]
+            syllables = [s for s in (re.sub(r"[^0-9a-z]", "", s) for s in syllables) if s]
+            if syllables:
+                terms.append(("".join(syllables), TermKind.PINYIN))
+                terms.append(("".join(s[0] for s in syllables), TermKind.INITIALS))
+    return _name_cache.remember(name, tuple(terms))
+
+
+def text_terms(text: str) -> tuple[str, ...]:
+    """The terms of a free text: each phrase from every place a word starts in it.
+
+    jieba (search mode) says where words start; the phrase from each such place on is a term, so
+    a query finds a phrase by any run of words in it: "人工智能与机器学习" gives
+    人工智能与机器学习, 智能与机器学习, 机器学习 and 学习, which 人工智能, 智能, 机器学习 and 学习
+    all start. Places where only a stop word or a single character starts (与, 有限公司) are
+    skipped; a one-character query still finds every term that starts with it.
+    """
+    cached = _text_cache.get(text)
+    if cached is not None:
+        return cached
+    terms: set[str] = set()
+    for phrase in _PHRASE_SEPARATORS.split(normalize(text)):
+        if not phrase:
+            continue
+        terms.add(phrase[:TERM_MAX_LENGTH])
+        if len(phrase) > 2:
+            for word, start, _end in _segmenter().tokenize(phrase, mode="search"):
+                if start and len(word) > 1 and word not in _STOP_WORDS:
+                    terms.add(phrase[start : start + TERM_MAX_LENGTH])
+    return _text_cache.remember(text, tuple(sorted(terms)))
+
+
+def terms_for(talent, tags: Iterable[str] | None = None) -> list[tuple[str, int]]:
+    """The (term, kind) pairs of one talent, each term once with its best kind.
+
+    ``tags`` are the talent's tag names; when not given they are read from the database (for a
+    saved talent).
+    """
+    best: dict[str, int] = dict(reversed(name_terms(talent.name or "")))
+    for field, kind in TEXT_FIELDS:
+        value = getattr(talent, field, "")
+        if value:
+            for word in text_terms(value):
+                if best.get(word, 99) > kind:
+                    best[word] = kind
+    if tags is None:
+        tags = talent.tags.values_list("name", flat=True) if talent.pk else ()
+    for tag in tags:
+        tag = normalize(tag)[:TERM_MAX_LENGTH]
+        if tag and best.get(tag, 99) > TermKind.OTHER:
+            best[tag] = TermKind.OTHER
+    return list(best.items())
+
+
+# --- writing the index -------------------------------------------------------------------------
+def _delete_terms(using: str, talent_ids: list[int]) -> None:
+    # A plain DELETE: the ORM's delete() would load every row first to send delete signals,
+    # which nothing listens to for search terms.
+    TalentSearchTerm.objects.using(using).filter(talent_id__in=talent_ids)._raw_delete(using)
 
 
 def index_talent(talent) -> None:
-    """Bring the search terms of one talent up to date."""
+    """Bring the search terms of one talent up to date (its old terms are replaced)."""
+    using = router.db_for_write(TalentSearchTerm)
+    rows = [TalentSearchTerm(term=term, talent_id=talent.pk, kind=kind) for term, kind in terms_for(talent)]
+    with transaction.atomic(using=using):
+        _delete_terms(using, [talent.pk])
+        TalentSearchTerm.objects.using(using).bulk_create(rows)
 
 
-def index_bulk(talents) -> None:
-    """Index many talents at once (demo data, imports)."""
+def _tags_of(using: str, talent_ids: list[int]) -> dict[int, list[str]]:
+    # A range rather than IN (…ten thousand ids…): one index range, and no parameter limit.
+    wanted = set(talent_ids)
+    tags: dict[int, list[str]] = {}
+    through = Talent.tags.through.objects.using(using).filter(talent_id__gte=min(wanted), talent_id__lte=max(wanted))
+    for talent_id, name in through.values_list("talent_id", "tag__name"):
+        if talent_id in wanted:
+            tags.setdefault(talent_id, []).append(name)
+    return tags
+
+
+_COPY_SQL = "COPY talents_talentsearchterm (term, talent_id, kind) FROM STDIN"
+_INSERT_SQL = "INSERT INTO talents_talentsearchterm (term, talent_id, kind) VALUES (?, ?, ?)"
+
+
+def _insert(connection, rows: list[tuple[str, int, int]]) -> None:
+    if connection.vendor == "postgresql":
+        # COPY is several times faster than batched INSERTs on PostgreSQL.
+        with connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        # The driver's own executemany: Django's cursor wrapper would rewrite every row's
+        # parameters in Python.
+        connection.ensure_connection()
+        connection.connection.executemany(_INSERT_SQL, rows)
+
+
+def index_bulk(talents: Iterable, *, replace: bool = True, batch: int = 10_000) -> int:
+    """Index many talents at once (demo data, imports, a rebuild); returns the rows written.
+
+    Terms are computed in Python with the segmentation of repeated strings memoised, and written
+    with the driver's bulk path (executemany on SQLite, COPY on PostgreSQL), ``batch`` talents
+    per transaction. ``replace=False`` skips deleting old terms, for talents known to be new.
+    """
+    using = router.db_for_write(TalentSearchTerm)
+    connection = connections[using]
+    written = 0
+    chunk: list = []
+
+    def flush() -> None:
+        nonlocal written
+        ids = [talent.pk for talent in chunk]
+        tags = _tags_of(using, ids)
+        rows = []
+        for talent in chunk:
+            pk = talent.pk
+            rows += [(term, pk, kind) for term, kind in terms_for(talent, tags.get(pk, ()))]
+        with transaction.atomic(using=using):
+            if replace:
+                _delete_terms(using, ids)
+            _insert(connection, rows)
+        written += len(rows)
+        chunk.clear()
+
+    with _large_cache(connection), _no_gc():
+        for talent in talents:
+            chunk.append(talent)
+            if len(chunk) >= batch:
+                flush()
+        if chunk:
+            flush()
+    return written
+
+
+@contextmanager
+def _no_gc():
+    """Millions of small tuples would set off the cycle collector again and again, each time
+    walking every object alive (a third of the indexing time); they hold no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _large_cache(connection):
+    """On SQLite, a page cache big enough to hold the index pages being written (the default
+    2 MB makes every insert into a large index go back to the file)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+
+
+@contextmanager
+def deferred_indexes(using: str | None = None):
+    """Write a large load without the term indexes, and build them once at the end.
+
+    Inserting fifteen million terms into B-trees that already hold millions is random I/O
+    all the way; building the indexes afterwards is one sort. On PostgreSQL the foreign key
+    goes too (a trigger per row) and is validated again in one pass at the end. For benchmarks
+    and full rebuilds, not everyday imports: search reads the whole table while the indexes are
+    away. Inside a transaction it is all or nothing (DDL is transactional on both databases).
+    """
+    using = using or router.db_for_write(TalentSearchTerm)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = TalentSearchTerm._meta.db_table
+    editor = connection.schema_editor()
+    indexes = TalentSearchTerm._meta.indexes
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        foreign_keys = []
+        if postgres:
+            constraints = connection.introspection.get_constraints(cursor, table)
+            foreign_keys = [(name, c["columns"][0], *c["foreign_key"]) for name, c in constraints.items() if c["foreign_key"]]
+        for name, *_rest in foreign_keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for index in indexes:
+            cursor.execute(f"DROP INDEX IF EXISTS {quote(index.name)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if postgres:
+                # No index is built on a table with foreign-key checks still queued (Django's are
+                # DEFERRABLE INITIALLY DEFERRED): run them now, then defer again.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            for index in indexes:
+                cursor.execute(str(index.create_sql(TalentSearchTerm, editor)))
+            for name, column, target_table, target_column in foreign_keys:
+                cursor.execute(
+                    f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} FOREIGN KEY ({quote(column)}) "
+                    f"REFERENCES {quote(target_table)} ({quote(target_column)}) DEFERRABLE INITIALLY DEFERRED"
+                )
+            cursor.execute(f"ANALYZE {quote(table)}")
+
+
+# --- querying ----------------------------------------------------------------------------------
+def exact_number_match(query: str) -> Q | None:
+    """A filter for a query that is a valid ID-card or mobile number (any spelling), else None."""
+    for field, validate in (("id_card", validate_id_card), ("mobile", validate_mobile)):
+        try:
+            validate(query)
+        except ValidationError:
+            continue
+        return protected_match(Talent, field, query)
+    return None
+
+
+def query_tokens(query: str) -> list[str]:
+    """The normalised tokens of a query, at most MAX_TOKENS, each cut to the term length."""
+    tokens = []
+    for token in normalize(query).split():
+        token = token[:TERM_MAX_LENGTH]
+        if token and token not in tokens:
+            tokens.append(token)
+    return tokens[:MAX_TOKENS]
+
+
+def _prefix(token: str) -> Q:
+    return Q(term__gte=token, term__lt=token + TOP)
+
+
+def _term_rank(token: str, term: str, kind: int) -> int:
+    """Lower is better: twice the kind of term matched, plus one unless it is the whole term."""
+    return kind * 2 + (term != token)
+
+
+def _has_term(token: str, vendor: str):
+    """The talents with a term starting with ``token``, as the database at hand evaluates best.
+
+    SQLite checks a correlated EXISTS per talent with one seek on (talent, term, kind), so it can
+    walk the talents in page order and stop at the page; an IN list it would first gather whole.
+    PostgreSQL turns either into a join and chooses; given IN, it can hash the range once, which
+    keeps it fast even when it misjudges how many talents the rest of the query leaves.
+    """
+    terms = TalentSearchTerm.objects.filter(_prefix(token))
+    if vendor == "postgresql":
+        return Q(pk__in=terms.values("talent_id"))
+    return Exists(terms.filter(talent_id=OuterRef("pk")))
+
+
+class SearchResults:
+    """A searched queryset with many matches, whose count can come from the term index alone.
+
+    When nothing but a one-token search narrows the queryset (a city-level user, no filters),
+    the talents matching are the distinct talents of the token's index range: ``count()`` (the
+    list's capped count) reads them from the index and stops at the cap, instead of fetching
+    each talent's row. With scope or filters the database has to look at the rows, and the
+    ordinary count runs.
+    """
+
+    _search_driver: str | None = None  # the token whose index range is counted
+    # The size of the where clause when it holds nothing but the search itself; None otherwise.
+    _search_only: int | None = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._search_driver = self._search_driver
+        clone._search_only = self._search_only
+        return clone
+
+    def count(self):
+        driver = self._search_driver
+        if (driver is None or self._result_cache is not None or self.query.low_mark or self.query.is_empty()
+                or self._search_only != len(self.query.where.children)):
+            return super().count()
+        distinct = TalentSearchTerm.objects.using(self.db).filter(_prefix(driver)).values("talent_id").distinct()
+        if self.query.high_mark is not None:
+            distinct = distinct[: self.query.high_mark]
+        return distinct.count()
+
+
+_search_classes: dict[type, type] = {}
+
+
+def _as_search_results(queryset, driver: str, search_only: bool):
+    cls = type(queryset)
+    if not issubclass(cls, SearchResults):
+        if cls not in _search_classes:
+            _search_classes[cls] = type(f"Searched{cls.__name__}", (SearchResults, cls), {})
+        queryset = queryset._chain()
+        queryset.__class__ = _search_classes[cls]
+    queryset._search_driver = driver
+    queryset._search_only = len(queryset.query.where.children) if search_only else None
+    return queryset
+
+
+def _ranked(queryset, tokens: list[str], rows: list[tuple[int, str, int]]):
+    """The talents of ``rows`` (the rarest token's index entries) that match every token, ranked.
+
+    Ranks are worked out here from the index entries (a few thousand at most) rather than by a
+    subquery per talent in SQL; the page then orders by a CASE over at most a dozen rank values.
+    """
+    driver, others = tokens[0], tokens[1:]
+    ranks: dict[int, int] = {}
+    for talent_id, term, kind in rows:
+        rank = _term_rank(driver, term, kind)
+        if rank < ranks.get(talent_id, 99):
+            ranks[talent_id] = rank
+    terms = TalentSearchTerm.objects.using(queryset.db)
+    for token in others:
+        best: dict[int, int] = {}
+        found = terms.filter(_prefix(token), talent_id__in=list(ranks)).values_list("talent_id", "term", "kind")
+        for talent_id, term, kind in found:
+            rank = _term_rank(token, term, kind)
+            if rank < best.get(talent_id, 99):
+                best[talent_id] = rank
+        ranks = {talent_id: rank + best[talent_id] for talent_id, rank in ranks.items() if talent_id in best}
+    if not ranks:
+        return queryset.none()
+    by_rank: dict[int, list[int]] = {}
+    for talent_id, rank in ranks.items():
+        by_rank.setdefault(rank, []).append(talent_id)
+    search_rank = Case(
+        *[When(pk__in=ids, then=Value(rank)) for rank, ids in sorted(by_rank.items())],
+        default=Value(99), output_field=IntegerField(),
+    )
+    return queryset.filter(pk__in=list(ranks)).annotate(search_rank=search_rank).order_by("search_rank", "name", "pk")
 
 
 def apply_search(queryset, query: str):
-    """The talents matching ``query``, best first."""
+    """The talents of ``queryset`` matching ``query``, best first.
+
+    ``queryset`` is what the user may see (already ``restrict()``-ed, perhaps filtered), so
+    search can never widen scope. A valid ID-card or mobile number is looked up exactly (keyed
+    hash). Otherwise every token of the query must be the start of some term of the talent.
+
+    The order depends on how many index entries the rarest token matches (one read of at most
+    RANKED_LIMIT + 1 entries tells):
+
+    - up to RANKED_LIMIT (a name, a pinyin, initials, most words): ranked best first by
+      ``search_rank`` — twice the best kind of term matched (name, pinyin, initials, unit,
+      field, other), plus one unless the term matched whole, summed over the tokens — then by
+      name and id;
+    - more (a common surname alone, one or two letters, a broad word): ranking would read every
+      one of tens of thousands of candidates for a page of 25. Such a result comes newest first,
+      which the database reads along the primary key and stops at the page, and its count is
+      read from the term index (``SearchResults``).
+
+    Either way the queryset comes back ordered: page it in its own order.
+    """
     query = (query or "").strip()
     if not query:
         return queryset
-    return queryset.filter(Q(name__contains=query) | Q(work_unit__contains=query))
+    exact = exact_number_match(query)
+    if exact is not None:
+        return queryset.filter(exact).order_by("name", "pk")
+    tokens = query_tokens(query)
+    if not tokens:
+        return queryset.none()
+    terms = TalentSearchTerm.objects.using(queryset.db)
+    entries = {}
+    for token in tokens:
+        entries[token] = list(terms.filter(_prefix(token)).values_list("talent_id", "term", "kind")[: RANKED_LIMIT + 1])
+        if not entries[token]:
+            return queryset.none()
+    tokens.sort(key=lambda token: len(entries[token]))
+    driver = tokens[0]
+    if len(entries[driver]) <= RANKED_LIMIT:
+        return _ranked(queryset, tokens, entries[driver])
+    # With one token and nothing else in the where clause, the index range alone is the answer.
+    search_only = len(tokens) == 1 and not queryset.query.where.children
+    vendor = connections[queryset.db].vendor
+    for token in tokens:
+        queryset = queryset.filter(_has_term(token, vendor))
+    return _as_search_results(queryset.order_by("-pk"), driver, search_only)
+
+
+# A token whose prefix matches at most this many index entries is ranked (see apply_search).
+RANKED_LIMIT = 2_000
