@@ -13,11 +13,13 @@ county, whose birth date is the birth date and whose sequence code's parity is t
 together; tiers A–E rare at the top; the two seeded 库 by kind; mobiles in 170-1xxx-xxxx
 (unique per person), not everyone with one; histories for a share of the people.
 
-How fast: a million talents are the benchmark's size (``bench/talents_demo.py``), so nothing
-here calls Faker per row: names, units and fields come from pools built once (Faker's zh_CN
-surname frequencies and company trade names among them), rows go in with ``bulk_create`` in
-batches, and the search terms are written in bulk per batch (``talents.search.index_bulk``).
-Bulk writes send no signals; the run is audited once, as a whole, by ``rencai.demo``.
+How fast: a million talents is the benchmark's size (``bench/talents_demo.py``, within 10
+minutes), so nothing here calls Faker per row: names, units and fields come from pools built
+once (Faker's zh_CN surname frequencies and company trade names among them); rows are written
+in batches through the database driver's bulk path (``_BulkWriter``), with the tables' plain
+indexes, and on PostgreSQL their foreign keys, built again once at the end (``_bulk_load``);
+the search terms of each batch are written by ``talents.search.index_bulk``. Bulk writes send
+no signals; the run is audited once, as a whole, by ``rencai.demo``.
 The same seed gives the same people: every draw comes from the generator's own seeded
 ``random.Random``, and ages are counted at the fixed date ``AS_OF``, not today.
 """
@@ -133,7 +135,6 @@ class _TalentFactory:
         counties = [c for c in children if c[3] == RegionLevel.COUNTY]
         zones = [c for c in children if c[3] == RegionLevel.ZONE]
         self.region_names = {c[0]: c[2] for c in children}
-        self.region_codes = {c[0]: c[1] for c in children}
         self.counties = Weighted((c, pools.COUNTY_WEIGHTS.get(c[1], 30)) for c in counties)
         self.any_county = counties
         self.zones = zones
@@ -570,12 +571,12 @@ class _TalentFactory:
                      place_short, county_name, work_country) -> list:
         """One or two earlier posts, then the present one (no end: 至今)."""
         rng = self.rng
-        start = birth.year + _GRADUATION_AGE.get(education_code, 20)
-        end_of_history = AS_OF.year
-        earlier = 1 + (rng.random() < 0.4)
-        span = max(end_of_history - start, earlier + 1)
-        years = sorted(rng.sample(range(start + 1, start + span), earlier)) if span > earlier + 1 else \
-            [start + i + 1 for i in range(earlier)]
+        # The first post began after graduation (and before AS_OF); the earlier ones ended in
+        # distinct later years, so every post starts the year the one before it ended.
+        start = min(birth.year + _GRADUATION_AGE.get(education_code, 20), AS_OF.year - 1)
+        changes = range(start + 1, AS_OF.year)
+        earlier = min(1 + (rng.random() < 0.4), len(changes))
+        years = sorted(rng.sample(changes, earlier))
         rows = []
         begin = start
         for year in years:
@@ -598,7 +599,8 @@ def _bulk_load(connection, models_):
     (tens of millions at a million talents, run one by one at commit). Unique indexes and checks
     stay, so uniqueness is enforced as rows go in; SQLite checks its foreign keys as rows go in,
     cheaply, and cannot drop them. Everything happens inside the run's transaction, so a failure
-    leaves the schema as it was.
+    leaves the schema as it was (and, on PostgreSQL, other sessions wait for these tables until
+    the run commits: demo data is loaded before serving, not beside it).
     """
     postgres = connection.vendor == "postgresql"
     indexes, foreign_keys = [], []

@@ -170,6 +170,12 @@ def test_the_distributions_look_like_a_registry(refdata):
     )
     assert doctors["04"] / categories["高校"] > 0.5 > doctors["01"] / categories["党政机关"]
 
+    # Histories run forward in time and end before the day ages are counted at.
+    for start, end in TalentWork.objects.values_list("start", "end"):
+        assert start < (end or "9999") and int((end or start)[:4]) < AS_OF.year, (start, end)
+    for talent_id, birth, start in TalentEducation.objects.values_list("talent_id", "talent__birth_date", "start"):
+        assert int(start[:4]) >= birth.year + 17, (talent_id, start)
+
     statuses = Counter(Talent.objects.values_list("status", flat=True))
     assert statuses["in_contact"] > 0.75 * 2200
     assert Talent.objects.exclude(consent_date=None).count() > 0.75 * 2200
