@@ -172,12 +172,12 @@ def name_terms(name: str) -> tuple[tuple[str, int], ...]:
         surname, given = _split_surname(text)
         reading = COMPOUND_SURNAMES.get(surname) or SURNAME_READINGS.get(surname)
         syllables = (reading.split() if reading else _pinyin(surname)) + _pinyin(given)
-        terms = [
-            (text, TermKind.NAME),
-            (given, TermKind.NAME),
-            ("".join(syllables), TermKind.PINYIN),
-            ("".join(s[0] for s in syllables), TermKind.INITIALS),
-        ]
+        if not all(s.isascii() and s.isalpha() for s in syllables):  # a character pypinyin does not know
+            syllables = [s for s in syllables if s.isascii() and s.isalpha()]
+        terms = [(text, TermKind.NAME), (given, TermKind.NAME)]
+        if syllables:
+            terms.append(("".join(syllables), TermKind.PINYIN))
+            terms.append(("".join(s[0] for s in syllables), TermKind.INITIALS))
     elif text:
         terms.append((text, TermKind.NAME))
         parts = [p for p in _NAME_SEPARATORS.split(text) if p]
