@@ -49,7 +49,7 @@ from rencai.talents.models import Tag, Talent, TalentDatabase, TalentEducation, 
 SMALL_CITY = {TalentKind.NATIVE: 1600, TalentKind.LOCAL: 600}
 SIZE_IS_A_COUNT_FROM = 1000
 BATCH_SIZE = 5000
-SQLITE_CACHE_KIB = 1024 * 1024  # SQLite's page cache while writing (KiB); pages are taken only as used
+SQLITE_CACHE_KIB = 256 * 1024  # SQLite's page cache while writing (KiB): holds the unique indexes being filled
 AS_OF = dt.date(2026, 1, 1)  # ages and dates are counted from here, so a seed means the same data any day
 MOBILE_BASE = 17010000000  # 170-1000-0000 … 171-0999-9999, away from core's 170-0000-xxxx
 MOBILE_SPAN = 10**8
@@ -182,7 +182,10 @@ class _TalentFactory:
             TalentKind.NATIVE: Weighted(pools.NATIVE_CATEGORIES),
             TalentKind.LOCAL: Weighted(pools.LOCAL_SYSTEMS),
         }
-        self.abroad_categories = Weighted(pools.ABROAD_CATEGORIES)
+        self.abroad_categories = {
+            country: Weighted((c, w) for c, w in pools.ABROAD_CATEGORIES if c in units)
+            for country, units in pools.ABROAD_UNITS.items()
+        }
         self.careers = {}
         self.juniors = {}
         for kind, table in ((TalentKind.NATIVE, pools.NATIVE_CAREERS), (TalentKind.LOCAL, pools.LOCAL_CAREERS)):
@@ -221,7 +224,12 @@ class _TalentFactory:
     def _load_work_data(self) -> None:
         from faker.providers.company.zh_CN import Provider as CompanyProvider
 
-        self.firms = list(CompanyProvider.company_prefixes)
+        # Trade names only: Faker's list also has place names, kinds of business and 公司 in it.
+        self.firms = list(dict.fromkeys(
+            p for p in CompanyProvider.company_prefixes
+            if 2 <= len(p) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in p)
+            and not any(word in p for word in _NOT_TRADE_NAMES)
+        ))
         self.databases = dict(TalentDatabase.objects.filter(code__in=["native_excellent", "local_excellent"])
                               .values_list("kind", "id"))
         existing = dict(Tag.objects.filter(name__in=pools.TAGS).values_list("name", "id"))
@@ -280,7 +288,7 @@ class _TalentFactory:
         work_country, work_province_id, work_city_id, place_code = "中国", None, None, None
         if native and rng.random() < pools.ABROAD_SHARE:
             work_country = self.abroad(rng)
-            group = self.abroad_categories(rng)
+            group = self.abroad_categories[work_country](rng)
         else:
             group = self.groups[kind](rng)
         male_share = _MALE_SHARE.get((kind, group), 0.66)
@@ -428,7 +436,7 @@ class _TalentFactory:
         rng = self.rng
         if kind == TalentKind.NATIVE:
             if work_country != "中国":
-                return rng.choice(pools.ABROAD_UNITS[group]), pools.NATIVE_UNIT_TYPE[group]
+                return rng.choice(pools.ABROAD_UNITS[work_country][group]), pools.NATIVE_UNIT_TYPE[group]
             named = pools.NATIVE_UNITS.get(group, {}).get(place_code)
             if named and rng.random() >= pools.TEMPLATE_SHARE[group]:
                 entry = rng.choice(named)
@@ -578,13 +586,19 @@ class _TalentFactory:
         earlier = min(1 + (rng.random() < 0.4), len(changes))
         years = sorted(rng.sample(changes, earlier))
         rows = []
-        begin = start
+        begin = f"{start}-{rng.randrange(7, 10):02d}"
+        previous = unit
         for year in years:
-            earlier_unit, _type = self.unit(kind, group, place_code, place_name, place_short, county_name, work_country)
-            rows.append({"start": f"{begin}-{rng.randrange(1, 13):02d}", "end": f"{year}-{rng.randrange(1, 13):02d}",
-                         "unit": earlier_unit})
-            begin = year
-        rows.append({"start": f"{begin}-{rng.randrange(1, 13):02d}", "unit": unit, "position": position})
+            for _ in range(3):  # a move is to another unit
+                earlier_unit, _type = self.unit(kind, group, place_code, place_name, place_short, county_name,
+                                                work_country)
+                if earlier_unit not in (unit, previous):
+                    break
+            previous = earlier_unit
+            end = f"{year}-{rng.randrange(1, 13):02d}"
+            rows.append({"start": begin, "end": end, "unit": earlier_unit})
+            begin = end
+        rows.append({"start": begin, "unit": unit, "position": position})
         return rows
 
 
@@ -753,6 +767,8 @@ _MALE_SHARE = {
     (TalentKind.LOCAL, "04"): 0.35, (TalentKind.LOCAL, "05"): 0.45, (TalentKind.LOCAL, "09"): 0.35,
     (TalentKind.LOCAL, "08"): 0.88, (TalentKind.LOCAL, "03"): 0.78,
 }
+_NOT_TRADE_NAMES = ("公司", "电子", "计算机", "软件", "信息", "科技", "电脑", "数字", "开发区", "济南", "黄石", "襄樊",
+                    "浙大", "方正")
 _ENTERPRISE_HEADS = {"董事长", "总经理", "董事长兼总经理", "总工程师", "技术总监", "首席科学家"}
 S, P, F = pools.S, pools.P, pools.F
 _GRADUATION_AGE = {"10": 26, "20": 22, "30": 21, "40": 19, "60": 18}
