@@ -443,13 +443,15 @@ def _has_term(token: str, vendor: str):
 
 
 class SearchResults:
-    """A searched queryset with many matches, whose count can come from the term index alone.
+    """A searched queryset with many matches, and a count that suits them.
 
     When nothing but a one-token search narrows the queryset (a city-level user, no filters),
     the talents matching are the distinct talents of the token's index range: ``count()`` (the
-    list's capped count) reads them from the index and stops at the cap, instead of fetching
-    each talent's row. With scope or filters the database has to look at the rows, and the
-    ordinary count runs.
+    list's capped count) reads them from the index alone and stops at the cap. With scope or
+    filters the rows have to be looked at. PostgreSQL hashes the range and checks the rows it
+    keeps; SQLite, left to itself, walks every talent in scope checking each against the index
+    (165 ms for a county and a range of 4,000 terms at a million talents), so when the range
+    is not huge it is handed the range's talents to look up instead (6 ms).
     """
 
     _search_driver: str | None = None  # the token whose index range is counted
@@ -464,13 +466,26 @@ class SearchResults:
 
     def count(self):
         driver = self._search_driver
-        if (driver is None or self._result_cache is not None or self.query.low_mark or self.query.is_empty()
-                or self._search_only != len(self.query.where.children)):
+        if driver is None or self._result_cache is not None or self.query.low_mark or self.query.is_empty():
             return super().count()
-        distinct = TalentSearchTerm.objects.using(self.db).filter(_prefix(driver)).values("talent_id").distinct()
+        terms = TalentSearchTerm.objects.using(self.db).filter(_prefix(driver))
+        if self._search_only != len(self.query.where.children):
+            if connections[self.db].vendor == "sqlite" and terms[: SQLITE_LOOKUP_LIMIT + 1].count() <= SQLITE_LOOKUP_LIMIT:
+                lookup = self._chain()
+                lookup.query.clear_limits()
+                lookup = lookup.filter(pk__in=terms.values("talent_id"))
+                lookup.query.set_limits(self.query.low_mark, self.query.high_mark)
+                return super(SearchResults, lookup).count()
+            return super().count()
+        distinct = terms.values("talent_id").distinct()
         if self.query.high_mark is not None:
             distinct = distinct[: self.query.high_mark]
         return distinct.count()
+
+
+# Up to this many index entries in range, SQLite counts a filtered broad search by looking up
+# the range's talents; beyond, walking the talents in scope is quicker (see SearchResults).
+SQLITE_LOOKUP_LIMIT = 100_000
 
 
 _search_classes: dict[type, type] = {}

@@ -196,7 +196,10 @@ def broad(monkeypatch, people):
     return people, extra
 
 
-def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu_officer, hejin_officer):
+@pytest.mark.parametrize("lookup_limit", [100_000, 1])  # SQLite: look the range's talents up, or walk them
+def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu_officer, hejin_officer, monkeypatch,
+                                                                     lookup_limit):
+    monkeypatch.setattr(search, "SQLITE_LOOKUP_LIMIT", lookup_limit)
     result = search.apply_search(Talent.objects.all(), "李")
     assert isinstance(result, search.SearchResults)
     assert names(result) == ["李四", "李三", "李二", "李一", "李强", "李刚"]
