@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, router, transaction
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 
 from rencai.core.fields import protected_match
 from rencai.core.validators import validate_id_card, validate_mobile
@@ -477,10 +477,17 @@ class SearchResults:
                 lookup.query.set_limits(self.query.low_mark, self.query.high_mark)
                 return super(SearchResults, lookup).count()
             return super().count()
+        cap = self.query.high_mark
+        if cap is not None:
+            # Most talents have one term in a range: the first 2 × cap entries usually hold the
+            # cap's worth of talents, which settles a capped count without hashing the whole
+            # range (PostgreSQL's DISTINCT reads all of it: 72,000 entries for 王).
+            sample = terms.values("talent_id")[: 2 * cap].aggregate(
+                entries=Count("talent_id"), talents=Count("talent_id", distinct=True))
+            if sample["talents"] >= cap or sample["entries"] < 2 * cap:
+                return min(sample["talents"], cap)
         distinct = terms.values("talent_id").distinct()
-        if self.query.high_mark is not None:
-            distinct = distinct[: self.query.high_mark]
-        return distinct.count()
+        return (distinct[:cap] if cap is not None else distinct).count()
 
 
 # Up to this many index entries in range, SQLite counts a filtered broad search by looking up

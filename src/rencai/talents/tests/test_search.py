@@ -212,6 +212,15 @@ def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu
     assert list(result[2:4]) == list(Talent.objects.filter(name__in=["李二", "李一"]).order_by("-pk"))
 
 
+def test_a_capped_count_is_exact_when_the_first_entries_repeat_a_talent(broad):
+    talent("周舟", skills="la1 la2 la3 la4 la5 la6 la7 la8")  # eight terms first in the range of "l"
+    result = search.apply_search(Talent.objects.all(), "l")
+    assert result.count() == 7  # 周舟 and the six 李
+    assert result.order_by().values("pk")[:4].count() == 4
+    assert result.order_by().values("pk")[:7].count() == 7
+    assert result.order_by().values("pk")[:20].count() == 7
+
+
 # --- the index serves the range -----------------------------------------------------------------------------
 def _plan(queryset) -> str:
     sql, params = queryset.query.sql_with_params()
