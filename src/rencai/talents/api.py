@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PaginationBase, paginate
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from rencai.api.auth import audit_full_values, get_in_scope, personal_value, scoped
 from rencai.api.errors import ApiValidationError
@@ -49,25 +49,32 @@ LIST_ORDERING = ("region", "name", "id")
 
 
 # --- shapes -------------------------------------------------------------------------------------------
-class DictionaryRef(Schema):
+class _Ref(BaseModel):
+    """A nested reference read straight from the related record's attributes (pydantic's own
+    attribute reading, without ninja's resolver wrapper: a page of 50 talents holds 500)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DictionaryRef(_Ref):
     id: int
     code: str
     label: str
 
 
-class RegionRef(Schema):
+class RegionRef(_Ref):
     id: int
     code: str
     name: str
 
 
-class DatabaseRef(Schema):
+class DatabaseRef(_Ref):
     id: int
     code: str
     name: str
 
 
-class UserRef(Schema):
+class UserRef(_Ref):
     id: int
     username: str
     full_name: str

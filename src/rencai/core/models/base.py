@@ -8,16 +8,63 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.hashable import make_hashable
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
 class RestrictedQuerySet(models.QuerySet):
-    """A queryset that can narrow itself to what a user may do."""
+    """A queryset that can narrow itself to what a user may do, and read the records its rows
+    point to a model at a time."""
+
+    _references: tuple[str, ...] = ()
 
     def restrict(self, user, action: str = "view") -> RestrictedQuerySet:
         from rencai.core.scope import restrict_queryset
 
         return restrict_queryset(self, user, action)
+
+    def fetch_references(self, *names: str) -> RestrictedQuerySet:
+        """Read the foreign keys ``names`` of the fetched rows with one query per related model.
+
+        Eight dictionary fields (category, tier, education …) cost one ``id IN (…)`` query on
+        dictionary items, not eight as ``prefetch_related`` would make, and no join either (a
+        join of a dozen tables costs PostgreSQL more to plan than a page of 50 costs to read).
+        """
+        clone = self._chain()
+        clone._references = tuple(dict.fromkeys((*self._references, *names)))
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._references = self._references
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        if self._references and not fetched and self._iterable_class is models.query.ModelIterable:
+            attach_references(self._result_cache, self._references, self.db)
+
+
+def attach_references(rows: list, names, using: str) -> None:
+    """Fill the foreign keys ``names`` of ``rows`` (model instances) from one query per model."""
+    if not rows:
+        return
+    meta = rows[0]._meta
+    by_model: dict = {}
+    for name in names:
+        field = meta.get_field(name)
+        by_model.setdefault(field.related_model, []).append(field)
+    for model, fields in by_model.items():
+        wanted = [(row, field) for row in rows for field in fields if not field.is_cached(row)]
+        ids = {getattr(row, field.attname) for row, field in wanted} - {None}
+        found = {obj.pk: obj for obj in model._base_manager.using(using).filter(pk__in=ids).order_by()} if ids else {}
+        for row, field in wanted:
+            field.set_cached_value(row, found.get(getattr(row, field.attname)))
+
+
+_display_labels: dict = {}
 
 
 class RestrictedManager(models.Manager.from_queryset(RestrictedQuerySet)):
@@ -42,6 +89,19 @@ class ChangeLoggedModel(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._loaded_values = dict(zip(field_names, values, strict=True))
         return instance
+
+    def _get_FIELD_display(self, field):  # noqa: N802 (Django's name)
+        """``get_<field>_display()`` from labels worked out once per field and language.
+
+        Django's own rebuilds the field's choices as a dict on every call, translating each
+        label to hash it: 300 calls for a page of 50 talents took longer than reading the page.
+        """
+        key = (field, get_language())
+        labels = _display_labels.get(key)
+        if labels is None:
+            labels = _display_labels[key] = {make_hashable(value): str(label) for value, label in field.flatchoices}
+        value = getattr(self, field.attname)
+        return labels.get(make_hashable(value), value)
 
 
 class RencaiModel(ChangeLoggedModel):
