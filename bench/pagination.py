@@ -22,37 +22,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("RENCAI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from common import ROOT, drop_postgres, scratch_env, summary, timed
+
+PG_DATABASE = "rencai_bench"
 
 
-def configure(db: str, scratch: Path) -> str:
-    if db == "sqlite":
-        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    else:
-        import psycopg
-
-        with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS rencai_bench")
-            conn.execute("CREATE DATABASE rencai_bench")
-        url = f"{PG_ADMIN_URL}/rencai_bench"
-    os.environ.update(
-        RENCAI_DATABASE_URL=url,
-        RENCAI_VAR_DIR=str(scratch / "var"),
-        RENCAI_PLAIN_STATIC="true",
-        DJANGO_SETTINGS_MODULE="rencai.settings",
-        RENCAI_LOG_LEVEL="WARNING",
-    )
+def configure(db: str, scratch: Path) -> None:
+    os.environ.update(scratch_env(db, scratch, PG_DATABASE))
     import django
 
     django.setup()
-    return url
 
 
 def build(rows: int) -> None:
@@ -79,22 +63,6 @@ def build(rows: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-
-
-def timed(fn, repeat: int) -> list[float]:
-    fn()  # warm caches and connections
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def summary(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return statistics.median(ordered), p95
 
 
 def run(rows: int, repeat: int) -> list[tuple[str, float, float]]:
@@ -168,10 +136,7 @@ def main() -> None:
 
         connections.close_all()
     if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS rencai_bench")
+        drop_postgres(PG_DATABASE)
     if args.write:
         from bench_report import write_section
 

@@ -18,45 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("RENCAI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from common import ROOT, drop_postgres, rencai, scratch_env
+
 PG_DATABASE = "rencai_bench_demo"
 TARGET_SECONDS = 600
-
-
-def scratch_env(db: str, scratch: Path) -> dict[str, str]:
-    if db == "sqlite":
-        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    else:
-        import psycopg
-
-        with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-            conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-        url = f"{PG_ADMIN_URL}/{PG_DATABASE}"
-    env = dict(os.environ)
-    env.update(
-        RENCAI_DATABASE_URL=url,
-        RENCAI_VAR_DIR=str(scratch / "var"),
-        RENCAI_PLAIN_STATIC="true",
-        RENCAI_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="rencai.settings",
-    )
-    return env
-
-
-def rencai(env: dict[str, str], *args: str) -> str:
-    command = [str(ROOT / ".venv" / "bin" / "rencai"), *args]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode:
-        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 def counts(env: dict[str, str]) -> dict[str, int]:
@@ -87,7 +57,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rencai-bench-") as scratch:
-        env = scratch_env(args.db, Path(scratch))
+        env = scratch_env(args.db, Path(scratch), PG_DATABASE)
         rencai(env, "init", "--no-static")
         started = time.perf_counter()
         output = rencai(env, "demo", "--size", str(args.size))
@@ -98,10 +68,7 @@ def main() -> None:
         else:
             size_mb = 0.0
     if args.db == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+        drop_postgres(PG_DATABASE)
     summary = next((line.strip() for line in output.splitlines() if line.startswith("==> demo data")), "")
     print(summary, file=sys.stderr)
     print(f"{seconds:.0f} s; {made}", file=sys.stderr)

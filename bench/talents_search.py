@@ -31,48 +31,17 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("RENCAI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from common import PG_ADMIN_URL, ROOT, drop_postgres, rencai, scratch_env, summary, timed
+
 PG_DATABASE = "rencai_bench_talents"
 SEARCH_TARGET_MS = 50
 LIST_TARGET_MS = 150
 DETAIL_TARGET_MS = 50
-
-
-def scratch_env(db: str, scratch: Path, *, fresh: bool) -> dict[str, str]:
-    if db == "sqlite":
-        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    else:
-        url = f"{PG_ADMIN_URL}/{PG_DATABASE}"
-        if fresh:
-            import psycopg
-
-            with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
-                conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-    env = dict(os.environ)
-    env.update(
-        RENCAI_DATABASE_URL=url,
-        RENCAI_VAR_DIR=str(scratch / "var"),
-        RENCAI_PLAIN_STATIC="true",
-        RENCAI_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="rencai.settings",
-    )
-    return env
-
-
-def rencai(env: dict[str, str], *args: str) -> None:
-    command = [str(ROOT / ".venv" / "bin" / "rencai"), *args]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode:
-        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
 
 def setup(env: dict[str, str]) -> None:
@@ -84,22 +53,6 @@ def setup(env: dict[str, str]) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # the admin's own tables
-
-
-def timed(fn, repeat: int) -> list[float]:
-    fn()  # warm caches and connections
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def summary(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return statistics.median(ordered), p95
 
 
 def queries() -> dict[str, str]:
@@ -264,7 +217,7 @@ def main() -> None:
     else:
         holder = tempfile.TemporaryDirectory(prefix="rencai-bench-")
         scratch, fresh = Path(holder.name), True
-    env = scratch_env(args.db, scratch, fresh=fresh)
+    env = scratch_env(args.db, scratch, PG_DATABASE, fresh=fresh)
     if fresh:
         started = time.perf_counter()
         rencai(env, "init", "--no-static")
@@ -292,10 +245,7 @@ def main() -> None:
     if holder is not None:
         holder.cleanup()
         if args.db == "postgres":
-            import psycopg
-
-            with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+            drop_postgres(PG_DATABASE)
     if args.write:
         write(args, results, facts, talents, terms, rate, written)
 

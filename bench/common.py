@@ -1,0 +1,80 @@
+"""What every benchmark shares: a scratch database, the ``rencai`` command, timing.
+
+A benchmark builds its data in a scratch database (an SQLite file in a scratch folder, or a
+PostgreSQL database of its own name on ``RENCAI_BENCH_POSTGRES``), so it never touches var/ or
+the test database, and times with ``timed``/``summary`` (median and p95 in milliseconds).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("RENCAI_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+def recreate_postgres(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database}")
+        conn.execute(f"CREATE DATABASE {database}")
+
+
+def drop_postgres(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database}")
+
+
+def scratch_env(db: str, scratch: Path, database: str, *, fresh: bool = True) -> dict[str, str]:
+    """The environment of a rencai working on the scratch database: ``db`` is sqlite (a file in
+    ``scratch``) or postgres (``database``, created anew when ``fresh``)."""
+    if db == "sqlite":
+        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    else:
+        url = f"{PG_ADMIN_URL}/{database}"
+        if fresh:
+            recreate_postgres(database)
+    env = dict(os.environ)
+    env.update(
+        RENCAI_DATABASE_URL=url,
+        RENCAI_VAR_DIR=str(scratch / "var"),
+        RENCAI_PLAIN_STATIC="true",
+        RENCAI_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="rencai.settings",
+    )
+    return env
+
+
+def rencai(env: dict[str, str], *args: str) -> str:
+    """Run ``rencai ARGS`` as its own process; stop the benchmark with its output if it fails."""
+    command = [str(ROOT / ".venv" / "bin" / "rencai"), *args]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def timed(fn, repeat: int) -> list[float]:
+    """``repeat`` timings of ``fn`` in milliseconds, after one call that warms caches."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    """(median, p95) of ``samples``."""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return statistics.median(ordered), p95
