@@ -114,7 +114,8 @@ class Talent(RegionScopedModel):
         help_text=_("在外人才按七类划分，本土人才按专业系统划分。"),
     )
     databases = models.ManyToManyField(TalentDatabase, verbose_name=_("所属人才库"), blank=True, related_name="talents")
-    tier = dictionary_fk(_("人才层次"), "talent_tier")
+    # Indexed by talents_tier_region_idx, which leads with it.
+    tier = dictionary_fk(_("人才层次"), "talent_tier", db_index=False)
     tier_basis = models.CharField(_("层次认定依据"), max_length=200, blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="talents")
 
@@ -157,10 +158,9 @@ class Talent(RegionScopedModel):
         indexes = [
             models.Index(fields=["region", "name", "id"], name="talents_region_name_idx"),
             models.Index(fields=["kind", "category"], name="talents_kind_category_idx"),
-            models.Index(fields=["tier"], name="talents_tier_idx"),
+            # A tier within a county (and of a kind) is counted from the index alone.
+            models.Index(fields=["tier", "region", "kind"], name="talents_tier_region_idx"),
             models.Index(fields=["birth_date"], name="talents_birth_idx"),
-            models.Index(fields=["native_place"], name="talents_native_idx"),
-            models.Index(fields=["work_province"], name="talents_work_province_idx"),
             models.Index(fields=["status"], name="talents_status_idx"),
             models.Index(fields=["updated_at"], name="talents_updated_idx"),
         ]
