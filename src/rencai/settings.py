@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "ninja",
     "rencai.core",
     "rencai.talents",
+    "rencai.imports",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from rencai.core.views import errors
 urlpatterns = [
     path("", include("rencai.core.urls")),
     path("talents/", include("rencai.talents.urls")),
+    path("imports/", include("rencai.imports.urls")),
     path("api/", api.urls),
 ]
 

@@ -1,0 +1,10 @@
+"""The imports app: Excel import pipeline, validation reports, exports, dedupe and merge."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportsConfig(AppConfig):
+    name = "rencai.imports"
+    label = "imports"
+    verbose_name = _("导入导出与查重")

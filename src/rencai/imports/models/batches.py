@@ -1,0 +1,1 @@
+"""Import batches, their rows and saved column mappings."""

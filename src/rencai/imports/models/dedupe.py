@@ -1,0 +1,1 @@
+"""Duplicate candidate pairs, decisions and merges."""

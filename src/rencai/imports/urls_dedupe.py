@@ -1,0 +1,3 @@
+"""URLs of the dedupe part of the imports app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the export part of the imports app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the import part of the imports app."""
+
+urlpatterns: list = []
