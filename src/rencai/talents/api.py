@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import PaginationBase, paginate
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from rencai.api.auth import audit_full_values, get_in_scope, personal_value, scoped
 from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
 from rencai.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rencai.api.schemas import RecordSchema, Ref
 from rencai.core.audit import MASKED_SECRET
 from rencai.core.forms import concurrency_token, region_choices
 from rencai.core.models import DictionaryItem, Region
@@ -49,32 +50,25 @@ LIST_ORDERING = ("region", "name", "id")
 
 
 # --- shapes -------------------------------------------------------------------------------------------
-class _Ref(BaseModel):
-    """A nested reference read straight from the related record's attributes (pydantic's own
-    attribute reading, without ninja's resolver wrapper: a page of 50 talents holds 500)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-
-class DictionaryRef(_Ref):
+class DictionaryRef(Ref):
     id: int
     code: str
     label: str
 
 
-class RegionRef(_Ref):
+class RegionRef(Ref):
     id: int
     code: str
     name: str
 
 
-class DatabaseRef(_Ref):
+class DatabaseRef(Ref):
     id: int
     code: str
     name: str
 
 
-class UserRef(_Ref):
+class UserRef(Ref):
     id: int
     username: str
     full_name: str
@@ -98,7 +92,7 @@ class WorkOut(Schema):
     position: str
 
 
-class TalentOut(Schema):
+class TalentOut(RecordSchema):
     id: int
     name: str
     gender: str
