@@ -12,7 +12,7 @@ autodiscovery, like ``admin.py``)::
                 return {"summary": f"已导入 {number - 1} 行后取消"}
             ...
             ctx.progress(number * 100 // len(rows), f"第 {number} 行")
-        return {"summary": "导入完成", "created": created}
+        return {"summary": "导入完成", "created": created, "url": "/imports/batches/7/", "url_label": "查看批次"}
 
 and a service starts it with ``enqueue("imports.talents", {"upload": 7}, user, "导入 人才.xlsx")``.
 
@@ -69,7 +69,14 @@ GENERIC_FAILURE = gettext_noop("任务执行出错（%(name)s），详细信息�
 
 
 class JobError(Exception):
-    """A failure whose message is meant for the user (and carries no personal data)."""
+    """A failure whose message is meant for the user (and carries no personal data).
+
+    ``result`` is kept with the failed job like a finished job's result (say, the link to an
+    import's error report)."""
+
+    def __init__(self, message: str, result: dict | None = None):
+        super().__init__(message)
+        self.result = result or {}
 
 
 class JobCancelled(Exception):
@@ -348,6 +355,9 @@ def run_job(job: Job, worker: str) -> str:
             status = JobStatus.CANCELLED
     except JobCancelled:
         status = JobStatus.CANCELLED
+    except JobError as exc:
+        logger.info("job %s (%s) refused", job.pk, job.kind)
+        status, error, result = JobStatus.FAILED, failure_message(exc), _storable(exc.result)
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         status, error = JobStatus.FAILED, failure_message(exc)

@@ -48,6 +48,16 @@ def refusing_job(ctx):
     raise JobError("第 3 行：身份证号码校验位不符")
 
 
+@register_job("tests.refuse_with_report")
+def refusing_with_report_job(ctx):
+    raise JobError("2 行有错误，未导入任何一行", {"errors": 2, "url": "/imports/batches/1/", "url_label": "查看错误报告"})
+
+
+@register_job("tests.linked")
+def linked_job(ctx):
+    return {"summary": "done", "url": "https://elsewhere.example/", "made": 3}
+
+
 @register_job("tests.cancelled_midway")
 def cancelled_midway_job(ctx):
     ctx.progress(10, "开始")
@@ -383,6 +393,24 @@ def test_the_detail_page_polls_while_running_and_stops_when_finished(client, cit
     finished = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in finished and "hx-get" not in finished
     assert "全部完成" in finished and 'aria-valuenow="100"' in finished and "取消任务" not in finished
+
+
+def test_a_refusal_keeps_its_result_and_links_to_it(client, city_staff):
+    job = jobs.enqueue("tests.refuse_with_report", {}, city_staff)
+    assert _run_once() == JobStatus.FAILED
+    job.refresh_from_db()
+    assert job.error == "2 行有错误，未导入任何一行" and job.result["errors"] == 2
+    client.force_login(city_staff)
+    fragment = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert 'href="/imports/batches/1/"' in fragment and "查看错误报告" in fragment
+
+
+def test_a_result_link_must_stay_on_the_site(client, city_staff):
+    job = jobs.enqueue("tests.linked", {}, city_staff)
+    assert _run_once() == JobStatus.SUCCEEDED
+    client.force_login(city_staff)
+    fragment = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert "elsewhere.example" not in fragment and "data-job-result-link" not in fragment and "made" in fragment
 
 
 def test_the_failed_fragment_shows_the_error(client, city_staff):
