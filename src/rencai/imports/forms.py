@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from rencai.core.forms import TablerFormMixin, region_choices
 from rencai.imports import mapping
-from rencai.imports.models import ImportMapping
 from rencai.imports.pipeline import ImportOptions
 from rencai.talents.choices import TalentKind
 
@@ -56,7 +55,7 @@ class ImportSettingsForm(TablerFormMixin, forms.Form):
     fixed_source_ref = forms.CharField(label=_("来源说明（整表统一）"), required=False, max_length=100,
                                        help_text=_("如“2026 年盐湖区报送名单”。"))
     save_as = forms.CharField(label=_("保存为映射模板"), required=False, max_length=60,
-                              help_text=_("填写名称后，下次导入同一来源的表格可直接套用这些列对应关系。"))
+                              help_text=_("填写名称后，下次导入同一来源的表格可直接套用这些列对应关系；同名模板会被替换。"))
     source = forms.CharField(label=_("来源单位"), required=False, max_length=100)
 
     def __init__(self, *args, user, sheet_names: list[str], headers: list[str], suggested: list[str | None], **kwargs):
@@ -96,10 +95,6 @@ class ImportSettingsForm(TablerFormMixin, forms.Form):
             self.add_error("fixed_region", _("表中没有“所属地区”列时，请为整表选择所属地区。"))
         if "kind" not in chosen and not data.get("fixed_kind"):
             self.add_error("fixed_kind", _("表中没有“人才类别”列时，请为整表选择在外人才或本土人才。"))
-        name = (data.get("save_as") or "").strip()
-        if name and ImportMapping.objects.filter(name=name).exists() and not data.get("overwrite"):
-            # Saving under an existing name replaces that template; say so rather than refuse.
-            self.replacing = name
         return data
 
     def options(self) -> ImportOptions:
