@@ -350,7 +350,8 @@ def _merged_cells(ranges) -> tuple[dict[int, list], dict[int, list[int]]]:
     return covered, tops
 
 
-_FORMULA_NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)(?!<v)")
+# A formula followed by no value, or by an empty one (``<v />``, as openpyxl writes).
+_FORMULA_NO_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)(?!<v(?:\s[^>/]*)?>[^<])")
 
 
 def formulas_without_values(path: Path, sheet_index: int) -> int:
