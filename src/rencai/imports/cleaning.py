@@ -354,6 +354,21 @@ class Cleaner:
             raise CellError(_("找不到地区“%(value)s”") % {"value": tidy(raw)})
         return found[0]
 
+    def defaults_for_new(self, row: dict, errors: dict[str, str]) -> None:
+        """What a new record needs that a row may leave out: its region (the user's only county,
+        else it must be given) and its kind (在外人才 unless given). Not applied to updates,
+        which would otherwise move people or change their kind."""
+        if "region" not in row:
+            if self.default_region is not None:
+                row["region"] = self.default_region
+            else:
+                errors["region"] = _("请填写所属地区（县、市、区），或在导入时为整个文件指定")
+        if "kind" not in row:
+            row["kind"] = TalentKind.NATIVE
+            native = row.get("native_place")
+            if native is not None and self.city_path and not self.region_path[native].startswith(self.city_path):
+                errors.setdefault("native_place", _("在外人才的籍贯应为本市的县（市、区）。"))
+
     # --- one row --------------------------------------------------------------------------------
     def clean(self, raw: dict[str, object], fixed: dict[str, object] | None = None) -> tuple[dict, dict[str, str]]:
         """``raw`` maps field names to cell values (blank cells may be left out).
@@ -405,14 +420,7 @@ class Cleaner:
                 row["gender"] = id_gender(number)
             for name, message in identity_errors(number, row.get("birth_date"), row.get("gender", "")).items():
                 errors.setdefault(name, message)
-        if "region" not in row and "region" not in errors:
-            if self.default_region is not None:
-                row["region"] = self.default_region
-            else:
-                errors["region"] = _("请填写所属地区（县、市、区），或在导入时为整个文件指定")
-        if "kind" not in row and "kind" not in errors:
-            row["kind"] = TalentKind.NATIVE
-        native = row.get("native_place")
+        native = row.get("native_place")  # the kind is known here only if the row or the file gives it
         if native is not None and row.get("kind") == TalentKind.NATIVE and self.city_path:
             if not self.region_path[native].startswith(self.city_path):
                 errors.setdefault("native_place", _("在外人才的籍贯应为本市的县（市、区）。"))

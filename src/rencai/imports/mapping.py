@@ -69,7 +69,7 @@ FIELDS: dict[str, FieldSpec] = dict([
     _spec("category", _("人才分类"), "category", ("分类", "专业系统", "所属系统", "人才分类（七类）", "类型")),
     _spec("tier", _("人才层次"), "dictionary", ("层次", "人才等级", "层级", "高层次人才类别"), dictionary="talent_tier"),
     _spec("tier_basis", _("层次认定依据"), synonyms=("认定依据",)),
-    _spec("region", _("所属地区"), "region", ("所属县（市、区）", "县（市、区）", "县市区", "管理地区", "所属县区", "地区", "区县"),
+    _spec("region", _("所属地区"), "region", ("所属县（市、区）", "县（市、区）", "县市区", "管理地区", "所属县区", "地区", "区县", "县区"),
           region_level="managed"),
     _spec("native_place", _("籍贯"), "region", ("籍贯（县）", "原籍", "老家"), region_level="county"),
     _spec("work_country", _("工作所在国家（地区）"), synonyms=("工作国家", "所在国家", "国家（地区）", "国别")),

@@ -292,6 +292,12 @@ class _Pass:
             result.match_id = pk
             result.status = UPDATE
         self.match_by_name(unresolved)
+        for result in candidates:
+            if result.status == NEW:
+                errors: dict[str, str] = {}
+                self.cleaner.defaults_for_new(result.values, errors)
+                if errors:
+                    self.fail(result, errors)
         self.decide([r for r in candidates if r.status == UPDATE])
 
     def match_by_name(self, results: list[RowResult]) -> None:

@@ -81,12 +81,19 @@ def test_birth_date_and_gender_must_agree_with_the_id_number(city_admin):
 
 
 def test_only_the_name_is_required(yanhu_officer, city_admin):
-    values, errors = Cleaner(yanhu_officer, []).clean({"name": "张伟"})
+    cleaner = Cleaner(yanhu_officer, [])
+    values, errors = cleaner.clean({"name": "张伟"})
+    assert errors == {}
+    cleaner.defaults_for_new(values, errors)
     assert errors == {}
     assert values["region"] == Region.objects.get(code="140802").pk  # the officer's one county
+    assert values["kind"] == TalentKind.NATIVE
     values, errors = Cleaner(yanhu_officer, []).clean({"gender": "男"})
     assert errors["name"] == "姓名不能为空"
     # A city user has many counties: the region must come from the sheet or the whole file.
+    values, errors = Cleaner(city_admin, []).clean({"name": "张伟"})
+    Cleaner(city_admin, []).defaults_for_new(values, errors)
+    assert "所属地区" in errors["region"]
     values, errors = Cleaner(city_admin, []).clean({"name": "张伟"}, {"region": "河津市"})
     assert errors == {} and values["region"] == Region.objects.get(code="140882").pk
 
