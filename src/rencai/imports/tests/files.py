@@ -52,7 +52,7 @@ def csv_file(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
     return path
 
 
-def encrypted_xlsx(path: Path, rows: list[list], password: str = "mima123") -> Path:
+def encrypted_xlsx(path: Path, rows: list[list], password: str = "mima123") -> Path:  # noqa: S107 (a test file's password)
     import msoffcrypto.format.ooxml
 
     plain = xlsx(path.with_suffix(".plain.xlsx"), rows)
