@@ -33,6 +33,10 @@ class UploadForm(TablerFormMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
+
 
 class ImportSettingsForm(TablerFormMixin, forms.Form):
     """Sheet, header row, one field per column, whole-file values, match mode."""
@@ -73,6 +77,7 @@ class ImportSettingsForm(TablerFormMixin, forms.Form):
                 initial=suggested[index] if index < len(suggested) else None,
             )
             self.column_names.append(name)
+        self.style_widgets()
 
     def column_fields(self):
         """The bound field of each column, in sheet order (for the mapping table)."""

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from rencai.core.jobs import JobError, register_job
+from rencai.core.jobs import JobCancelled, JobError, register_job
 from rencai.imports import pipeline
-from rencai.imports.models import ImportUpload
+from rencai.imports.models import ImportBatchStatus, ImportUpload
 from rencai.imports.pipeline import ImportOptions, ImportRefused
 
 
@@ -23,6 +23,8 @@ def import_talents(ctx):
     try:
         batch = pipeline.run_import(upload, options, ctx.user, progress=ctx.progress, cancelled=ctx.cancelled)
     except ImportRefused as exc:
+        if exc.batch.status == ImportBatchStatus.CANCELLED:
+            raise JobCancelled from exc
         raise JobError(exc.message, {
             "url": reverse("import_batch_detail", args=[exc.batch.pk]), "url_label": _("查看错误报告"),
         }) from exc

@@ -162,7 +162,7 @@ def test_the_mapping_must_name_the_name_column_and_each_field_once(client, uploa
 
 def test_a_file_that_is_not_a_sheet_is_refused_with_a_message(client, yanhu_officer):
     client.force_login(yanhu_officer)
-    response = upload(client, b"this is not a workbook at all", "名单.xlsx")
+    response = upload(client, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n\x00\x01\x02", "名单.xlsx")
     assert response.status_code == 200 and "invalid-feedback" in response.content.decode()
     assert not ImportUpload.objects.exists()
 
