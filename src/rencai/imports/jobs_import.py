@@ -6,6 +6,9 @@ whose message says why and links to the batch, where the error report is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,6 +17,46 @@ from rencai.core.jobs import JobCancelled, JobError, register_job
 from rencai.imports import pipeline
 from rencai.imports.models import ImportBatchStatus, ImportUpload
 from rencai.imports.pipeline import ImportOptions, ImportRefused
+
+PREVIEW_ROWS = 200
+
+
+@register_job("imports.preview", title=gettext_lazy("检查导入名单"))
+def preview_talents(ctx):
+    """The preview of a sheet too large to check while the browser waits: counts and the first
+    rows are kept in the job's result, which the wizard's preview page shows."""
+    upload = ImportUpload.objects.get(pk=ctx.params["upload"])
+    options = ImportOptions.from_json(ctx.params["options"])
+    found = pipeline.preview(upload, options, ctx.user, limit=PREVIEW_ROWS, progress=ctx.progress,
+                             cancelled=ctx.cancelled)
+    if found.errors:
+        ctx.progress(99, _("正在生成错误报告"))
+        preview_report_path(ctx.job.pk).write_bytes(pipeline.error_report(found))
+    return {
+        "summary": _("检查完成：共 %(total)d 行，其中有错误 %(errors)d 行。") % {
+            "total": found.counts.get("total", 0), "errors": found.counts.get("error", 0)},
+        "url": reverse("import_preview_result", args=[upload.pk, ctx.job.pk]),
+        "url_label": _("查看检查结果"),
+        "preview": preview_state(found),
+    }
+
+
+def preview_report_path(job_id) -> Path:
+    """Where a background check keeps its error report (beside the uploads, never in MEDIA)."""
+    settings.UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    return settings.UPLOAD_DIR / f"preview-report-{job_id}.xlsx"
+
+
+def preview_state(found) -> dict:
+    """A preview as JSON: what the preview page shows."""
+    return {
+        "counts": found.counts,
+        "rows": [{
+            "number": row.number, "status": row.status, "values": {"name": str(row.values.get("name") or "")},
+            "errors": {str(column): str(message) for column, message in row.errors.items()},
+            "match": {"pk": row.match.pk, "name": row.match.name, "region": str(row.match.region)} if row.match else None,
+        } for row in found.rows[:PREVIEW_ROWS]],
+    }
 
 
 @register_job("imports.talents", title=gettext_lazy("导入人才"))

@@ -433,10 +433,17 @@ def _restore(attname: str, value):
 
 
 # --- public functions ---------------------------------------------------------------------------------
-def preview(upload, options: ImportOptions, user, limit: int = 200) -> Preview:
-    """Clean and match every row without writing; the first ``limit`` rows kept for display."""
-    run = _Pass(upload, options, user, write=False, keep=limit)
-    run.run()
+def preview(upload, options: ImportOptions, user, limit: int = 200, progress: Callable | None = None,
+            cancelled: Callable | None = None) -> Preview:
+    """Clean and match every row without writing; the first ``limit`` rows kept for display.
+    ``progress`` and ``cancelled`` as for ``run_import`` (a large sheet is checked in a job)."""
+    run = _Pass(upload, options, user, write=False, keep=limit, progress=progress, cancelled=cancelled)
+    try:
+        run.run()
+    except _Cancelled as exc:
+        from rencai.core.jobs import JobCancelled
+
+        raise JobCancelled from exc
     return Preview(upload=upload, options=options, headers=run.headers, counts=run.counts, rows=run.kept,
                    errors=run.errors)
 

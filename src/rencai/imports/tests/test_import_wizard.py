@@ -182,3 +182,26 @@ def test_the_template_is_a_workbook_with_the_fields_and_instructions(client, yan
     assert len(book.sheet_names) >= 2
     headers = [str(cell) for cell in book.get_sheet_by_index(0).to_python()[0]]
     assert any("姓名" in header for header in headers)
+
+
+def test_a_large_sheet_is_checked_in_a_job_with_its_report(client, uploaded, hejin_officer, monkeypatch):
+    from rencai.imports.views import importing
+
+    monkeypatch.setattr(importing, "PREVIEW_IN_REQUEST_ROWS", 2)  # this sheet's three rows count as large
+    page = client.get(reverse("import_configure", args=[uploaded.pk])).content.decode()
+    response = client.post(reverse("import_configure", args=[uploaded.pk]),
+                           settings_data(page, fixed_region="140802", fixed_kind="native"))
+    job = Job.objects.get(kind="imports.preview")
+    assert response["Location"] == reverse("job_detail", args=[job.pk])
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    result_url = job.result["url"]
+    html = client.get(result_url).content.decode()
+    assert 'data-status-count="new"' in html and re.search(r'data-row="5" data-status="error"', html)
+    report = client.get(result_url, {"report": 1})
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(report.content)).get_sheet_by_index(0).to_python()
+    assert any("赵强" in [str(cell) for cell in row] for row in rows)
+    assert not Talent.objects.exists()
+    client.force_login(hejin_officer)
+    assert client.get(result_url).status_code == 404

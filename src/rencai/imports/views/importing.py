@@ -25,7 +25,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 from rencai.core import jobs
 from rencai.imports import mapping, pipeline, readers
 from rencai.imports.forms import MODES, ImportSettingsForm, UploadForm, options_initial
+from rencai.imports.jobs_import import preview_report_path, preview_state
 from rencai.imports.models import ImportBatch, ImportMapping, ImportUpload
 from rencai.imports.pipeline import ImportOptions
 
@@ -41,6 +42,9 @@ IMPORT_PERMISSION = "talents.add_talent"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SAMPLE_ROWS = 8
 PREVIEW_ROWS = 200
+# A sheet with more data rows than this is checked in a background job (with a progress bar)
+# rather than while the browser waits.
+PREVIEW_IN_REQUEST_ROWS = 20_000
 JOB_KIND = "imports.talents"
 
 
@@ -163,9 +167,20 @@ def import_configure(request, pk):
         if name:
             _save_mapping(name, form.cleaned_data.get("source") or "", state["headers"], options, request.user)
             messages.success(request, _("已保存映射模板“%(name)s”。") % {"name": name})
+        if _data_rows(upload, options) > PREVIEW_IN_REQUEST_ROWS:
+            job = jobs.enqueue("imports.preview", {"upload": upload.pk, "options": options.to_json()}, request.user,
+                               _("检查 %(file)s") % {"file": upload.file_name})
+            return redirect("job_detail", pk=job.pk)
         return _preview(request, upload, options)
     template = "imports/_import_settings.html" if request.htmx else "imports/import_configure.html"
     return render(request, template, context)
+
+
+def _data_rows(upload: ImportUpload, options: ImportOptions) -> int:
+    try:
+        return upload.open().row_count(options.sheet) - options.header_row - 1
+    except readers.ImportFileError:
+        return 0
 
 
 def _save_mapping(name: str, source: str, headers: list[str], options: ImportOptions, user) -> None:
@@ -185,19 +200,45 @@ def _options_from(raw) -> ImportOptions | None:
 
 def _preview(request, upload: ImportUpload, options: ImportOptions):
     try:
-        preview = pipeline.preview(upload, options, request.user, limit=PREVIEW_ROWS)
+        found = pipeline.preview(upload, options, request.user, limit=PREVIEW_ROWS)
     except readers.ImportFileError as exc:
         messages.error(request, exc.message)
         return redirect("import_configure", pk=upload.pk)
+    return _render_preview(request, upload, options, preview_state(found), report_url="")
+
+
+def _render_preview(request, upload: ImportUpload, options: ImportOptions, state: dict, *, report_url: str):
+    """The preview page; ``report_url`` is the ready error report of a background check (a
+    preview made while the browser waited posts its options to build the report instead)."""
     return render(request, "imports/import_preview.html", {
         "page_title": _("导入人才：预览"),
         "breadcrumbs": [(_("导入人才"), reverse("import_start")), (upload.file_name, "")],
-        "upload": upload, "preview": preview, "options": options,
+        "upload": upload, "preview": state, "options": options,
         "options_json": json.dumps(options.to_json(), ensure_ascii=False),
         "mode_label": dict(MODES).get(options.mode, options.mode),
-        "statuses": _status_rows(preview.counts),
-        "shown": min(len(preview.rows), PREVIEW_ROWS),
+        "statuses": _status_rows(state["counts"]),
+        "shown": len(state["rows"]),
+        "report_url": report_url,
     })
+
+
+@login_required
+@permission_required(IMPORT_PERMISSION, raise_exception=True)
+def import_preview_result(request, pk, job):
+    """The preview a background check made of a large sheet (see ``jobs_import.preview_talents``)."""
+    upload = _upload(request, pk)
+    found = get_object_or_404(jobs.visible_jobs(request.user).filter(kind="imports.preview", created_by=request.user),
+                              pk=job)
+    if found.params.get("upload") != upload.pk or "preview" not in (found.result or {}):
+        raise Http404
+    options = ImportOptions.from_json(found.params["options"])
+    if request.GET.get("report"):
+        path = preview_report_path(found.pk)
+        if not path.exists():
+            raise Http404
+        return _xlsx(path.read_bytes(), f"错误报告-{upload.file_name.rsplit('.', 1)[0]}.xlsx")
+    return _render_preview(request, upload, options, found.result["preview"],
+                           report_url=f"{request.path}?report=1" if preview_report_path(found.pk).exists() else "")
 
 
 STATUS_LABELS = {
@@ -220,7 +261,7 @@ def import_preview_report(request, pk):
     options = _options_from(request.POST.get("options"))
     if options is None:
         return redirect("import_configure", pk=upload.pk)
-    preview = pipeline.preview(upload, options, request.user, limit=None)
+    preview = pipeline.preview(upload, options, request.user, limit=0)
     return _xlsx(pipeline.error_report(preview), f"错误报告-{upload.file_name.rsplit('.', 1)[0]}.xlsx")
 
 
