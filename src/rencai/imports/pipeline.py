@@ -23,9 +23,10 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +42,7 @@ from rencai.talents.choices import TalentSource
 from rencai.talents.models import Talent, TalentSearchTerm
 
 CHUNK_ROWS = 5000
+LARGE_LOAD_ROWS = 100_000
 MAX_STORED_ERRORS = 100_000
 MODES = ("skip", "update", "fill")
 NEW, UPDATE, DUPLICATE, ERROR, SKIP = "new", "update", "duplicate", "error", "skip"
@@ -160,10 +162,12 @@ class _Pass:
         self.updated: list[tuple[int, int, dict]] = []
         self.now = timezone.now()
         self.headers: list[str] = []
+        self.workbook = upload.open()
+        self.known_names: set[str] | None = None
 
     # --- reading ------------------------------------------------------------------------------------
     def rows(self):
-        workbook = self.upload.open()
+        workbook = self.workbook
         sheet = self.options.sheet
         workbook.check_rows(sheet)
         self.total_rows = max(1, workbook.row_count(sheet) - self.options.header_row - 1)
@@ -267,9 +271,6 @@ class _Pass:
                     continue
                 self.seen_ids[digest] = result.number
                 by_hash.setdefault(digest, []).append(result)
-            mobile = result.values.get("mobile")
-            if mobile:
-                result.extra["mobile_hash"] = crypto.lookup_hash("mobile", mobile)
         existing = {}
         hashes = list(by_hash)
         for start in range(0, len(hashes), 900):
@@ -302,7 +303,12 @@ class _Pass:
 
     def match_by_name(self, results: list[RowResult]) -> None:
         """Rows no ID number placed: the same name with the same birth date or mobile."""
-        names = {r.values["name"] for r in results}
+        if self.known_names is None:
+            # The names registered before this import, read once: most rows of a new sheet name
+            # nobody registered, and are not looked up at all (people this import adds are
+            # matched by ``seen_people``).
+            self.known_names = set(Talent.objects.values_list("name", flat=True).distinct().iterator(chunk_size=20_000))
+        names = {r.values["name"] for r in results} & self.known_names
         people: dict[str, list] = {}
         name_list = sorted(names)
         for start in range(0, len(name_list), 900):
@@ -312,7 +318,8 @@ class _Pass:
                 people.setdefault(row[0], []).append(row[1:])
         for result in results:
             values = result.values
-            birth, mobile_hash = values.get("birth_date"), result.extra.get("mobile_hash")
+            mobile = values.get("mobile")
+            birth, mobile_hash = values.get("birth_date"), crypto.lookup_hash("mobile", mobile) if mobile else None
             keys = [k for k in ((values["name"], "b", birth), (values["name"], "m", mobile_hash)) if k[2]]
             earlier = next((self.seen_people[k] for k in keys if k in self.seen_people), None)
             for k in keys:
@@ -390,7 +397,9 @@ class _Pass:
                 result.match_id = pk
             writer.write(rows)
             self.created_ids += ids
-            search.index_bulk([Talent(*row) for row in rows], replace=False)
+            attnames = writer.attnames
+            positions = [attnames.index(name) for name in _SEARCH_FIELDS]
+            search.index_bulk([_Indexed(row, positions) for row in rows], replace=False)
         updates = [r for r in results if r.status == UPDATE]
         if updates:
             changed_fields: set[str] = set()
@@ -416,6 +425,24 @@ class _Pass:
             self.updated += [(t.pk, t.version, {}) for t in talents]
             self.pending_changes = getattr(self, "pending_changes", []) + records
             search.index_bulk(talents, replace=True)
+
+
+_SEARCH_FIELDS = ("id", "name", *(name for name, _kind in search.TEXT_FIELDS))
+
+
+class _Indexed:
+    """What the search index reads of a new talent (its id and texts), without building a model
+    instance per row."""
+
+    __slots__ = _SEARCH_FIELDS
+
+    def __init__(self, row: list, positions: list[int]):
+        for name, position in zip(_SEARCH_FIELDS, positions, strict=True):
+            setattr(self, name, row[position])
+
+    @property
+    def pk(self):
+        return self.id
 
 
 def _plain(value):
@@ -459,7 +486,7 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     using = router.db_for_write(Talent)
     outcome = None
     try:
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)):
             run.run()
             if run.counts[ERROR] and not options.valid_only:
                 raise _Rollback
@@ -491,6 +518,51 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     if progress is not None:
         progress(100, batch.message)
     return batch
+
+
+@contextmanager
+def _load_mode(using: str, rows: int):
+    """A large page cache on SQLite while writing; and for a load as large as the registry itself
+    (a first load of a county's or the city's whole list), the registry's plain indexes dropped
+    and built again once at the end, as PostgreSQL's manual advises for populating a database:
+    one sort instead of a million index insertions. The indexes matching reads (the unique ID
+    hash, the name) stay. Inside the import's transaction, so a failure puts them back too."""
+    from rencai.talents.demo import _sqlite_cache
+
+    connection = connections[using]
+    large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
+    with _sqlite_cache(connection):
+        if not large:
+            yield
+            return
+        with _without_plain_indexes(connection), search.deferred_indexes(using):
+            yield
+
+
+@contextmanager
+def _without_plain_indexes(connection):
+    table = Talent._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
+                "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
+                "quote_ident(i.indexname))::regclass)", [table])
+            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith("(name)")]
+        else:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
+            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith('("name")')]
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
 
 
 def _finish(batch: ImportBatch, run: _Pass, status: str, message: str) -> None:
