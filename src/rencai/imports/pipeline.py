@@ -520,6 +520,19 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     return batch
 
 
+def run_batch(batch: ImportBatch, progress: Callable | None = None, cancelled: Callable | None = None) -> ImportBatch:
+    """Run a queued batch (made by ``queue_batch``) as its user: what the background job calls."""
+    with audit.acting(batch.user):
+        return run_import(batch.upload, ImportOptions.from_json(batch.options), batch.user, progress, cancelled,
+                          batch=batch)
+
+
+def queue_batch(upload, options: ImportOptions, user) -> ImportBatch:
+    """A batch waiting to be run (by a job, or by ``run_batch`` at once)."""
+    return ImportBatch.objects.create(upload=upload, user=user, options=options.to_json(),
+                                      status=ImportBatchStatus.QUEUED, created_by=user, updated_by=user)
+
+
 @contextmanager
 def _load_mode(using: str, rows: int):
     """A large page cache on SQLite while writing; and for a load as large as the registry itself
