@@ -234,7 +234,6 @@ class _Pass:
                 self.fail(result, errors)
             results.append(result)
         self.match(results)
-        writes_allowed = self.write and (self.options.valid_only or self.counts[ERROR] == 0)
         for result in results:
             self.counts[result.status] += 1
             self.counts["total"] += 1
@@ -242,7 +241,9 @@ class _Pass:
                 self.kept.append(result)
             if result.status in (ERROR, DUPLICATE) and len(self.errors) < MAX_STORED_ERRORS:
                 self.errors.append([result.number, result.errors, result.bad_columns])
-        if writes_allowed:
+        # All or nothing: after the first error nothing more is written (the rest is only checked,
+        # for the report) and the transaction is rolled back at the end.
+        if self.write and (self.options.valid_only or self.counts[ERROR] == 0):
             self.commit_chunk(results)
 
     def fail(self, result: RowResult, errors: dict[str, str]) -> None:
