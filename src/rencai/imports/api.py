@@ -17,7 +17,7 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from rencai.api.auth import require_permission
@@ -134,12 +134,12 @@ def create_import(
             job = enqueue(IMPORT_JOB, {"batch": batch.pk}, user, _("导入 %(file)s") % {"file": upload.file_name})
             batch.job = job
             batch.save(update_fields=["job", "updated_at"])
-            return 202, _out(batch)
+            return Status(202, _out(batch))
         try:
             batch = pipeline.run_batch(batch)
         except pipeline.ImportRefused as exc:
-            return 422, _out(exc.batch)
-        return 201, _out(batch)
+            return Status(422, _out(exc.batch))
+        return Status(201, _out(batch))
     except ImportFileError as exc:
         raise ApiValidationError({"file": [exc.message]}) from exc
 
@@ -168,6 +168,6 @@ def undo_import(request, batch_id: int):
     try:
         pipeline.undo(batch, request.auth_user)
     except pipeline.UndoRefused as exc:
-        return 409, {"detail": exc.message}
+        return Status(409, {"detail": exc.message})
     batch.refresh_from_db()
-    return 200, _out(batch)
+    return Status(200, _out(batch))
