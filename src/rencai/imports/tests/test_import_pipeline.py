@@ -285,3 +285,30 @@ def test_a_batch_is_recorded_with_who_and_which_file(tmp_path, city_admin):
     assert batch.finished_at is not None
     assert Region.objects.get(code="140802").pk in set(Talent.objects.values_list("region_id", flat=True))
     assert region("140802").name == "盐湖区"
+
+
+def _index_names() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        names = set()
+        for table in ("talents_talent", "talents_talentsearchterm"):
+            names |= {name for name, c in connection.introspection.get_constraints(cursor, table).items() if c["index"]}
+    return names
+
+
+def test_a_large_load_rebuilds_the_registrys_indexes_and_a_refused_one_keeps_them(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "LARGE_LOAD_ROWS", 1)  # every load counts as large here
+    before = _index_names()
+    assert {"talents_birth_idx", "talents_term_idx"} <= before
+    up = upload(xlsx(tmp_path / "a.xlsx", sheet_rows()), city_admin)
+    batch = pipeline.run_import(up, options(), city_admin)
+    assert batch.counts["created"] == 3
+    assert _index_names() == before
+    assert Talent.objects.filter(birth_date=dt.date(1985, 3, 12)).count() == 1
+    assert TalentSearchTerm.objects.filter(term="王强").exists()
+    Talent.objects.all().delete()
+    bad = upload(xlsx(tmp_path / "b.xlsx", sheet_rows() + [["", "男"]]), city_admin)
+    with pytest.raises(ImportRefused):
+        pipeline.run_import(bad, options(), city_admin)
+    assert _index_names() == before and not Talent.objects.exists()
