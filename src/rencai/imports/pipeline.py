@@ -119,6 +119,7 @@ class RowResult:
     cells: list = field(default_factory=list)
     bad_columns: list[int] = field(default_factory=list)
     changes: dict = field(default_factory=dict)  # for an update: attname -> new value
+    display: dict = field(default_factory=dict)  # label -> text, for the preview table (personal data masked)
     extra: dict = field(default_factory=dict)  # lookup hashes, for matching
 
     @property
@@ -460,11 +461,48 @@ def _restore(attname: str, value):
     return value
 
 
+def display_values(cleaner: Cleaner, values: dict, user) -> dict[str, str]:
+    """A row's clean values as the preview shows them: labels for references and choices, dates
+    as YYYY-MM-DD, ID-card and mobile numbers masked unless the user may see them in full."""
+    from rencai.core.validators import mask_id_card, mask_mobile
+
+    full = getattr(user, "can_view_personal", False)
+    out = {}
+    for name, value in values.items():
+        spec = FIELDS.get(name)
+        if spec is None:
+            continue
+        if spec.kind in ("dictionary", "category"):
+            text = cleaner.item_labels.get(value, "")
+        elif spec.kind == "region":
+            text = cleaner.region_names.get(value, "")
+        elif spec.choices is not None:
+            text = str(spec.choices(value).label)
+        elif spec.kind == "gender":
+            text = {"male": "男", "female": "女"}.get(value, "")
+        elif spec.kind == "id_card":
+            text = value if full else mask_id_card(value)
+        elif spec.kind == "mobile":
+            text = value if full else mask_mobile(value)
+        elif isinstance(value, dt.date):
+            text = value.isoformat()
+        else:
+            text = str(value)
+        out[str(spec.label)] = text
+    return out
+
+
 # --- public functions ---------------------------------------------------------------------------------
 def preview(upload, options: ImportOptions, user, limit: int = 200) -> Preview:
     """Clean and match every row without writing; the first ``limit`` rows kept for display."""
     run = _Pass(upload, options, user, write=False, keep=limit)
     run.run()
+    missing = {row.match_id for row in run.kept if row.match_id and row.match is None}
+    found = Talent.objects.in_bulk(missing) if missing else {}
+    for row in run.kept:
+        if row.match is None and row.match_id:
+            row.match = found.get(row.match_id)
+        row.display = display_values(run.cleaner, row.values, user)
     return Preview(upload=upload, options=options, headers=run.headers, counts=run.counts, rows=run.kept,
                    errors=run.errors)
 
