@@ -152,8 +152,11 @@ class _Pass:
         self.counts = _counts()
         self.kept: list[RowResult] = []
         self.errors: list = []
-        self.seen_ids: dict[str, int] = {}
-        self.seen_people: dict[tuple, int] = {}
+        # Rows seen so far, for the same person twice in one file. Keys are kept small (a million
+        # rows of a sheet are held beside the sheet itself): the ID number's first 17 digits as an
+        # int (the 18th follows from them), and the hash of (name, birth date) or (name, mobile).
+        self.seen_ids: dict[int, int] = {}
+        self.seen_people: dict[int, int] = {}
         self.fields = sorted(set(options.columns.values()) | set(options.fixed or {}))
         self.cleaner = Cleaner(user, self.fields)
         self.sees_all = user.sees_all_regions
@@ -267,11 +270,12 @@ class _Pass:
             if number:
                 digest = crypto.lookup_hash("id_card", number)
                 result.extra["id_hash"] = digest
-                first = self.seen_ids.get(digest)
+                seen_key = int(number[:17])
+                first = self.seen_ids.get(seen_key)
                 if first is not None:
                     self.fail(result, {"id_card": _("与第 %(n)d 行的身份证号码相同，同一人只能有一行") % {"n": first}})
                     continue
-                self.seen_ids[digest] = result.number
+                self.seen_ids[seen_key] = result.number
                 by_hash.setdefault(digest, []).append(result)
         existing = {}
         hashes = list(by_hash)
@@ -321,8 +325,8 @@ class _Pass:
         for result in results:
             values = result.values
             mobile = values.get("mobile")
-            birth, mobile_hash = values.get("birth_date"), crypto.lookup_hash("mobile", mobile) if mobile else None
-            keys = [k for k in ((values["name"], "b", birth), (values["name"], "m", mobile_hash)) if k[2]]
+            birth = values.get("birth_date")
+            keys = [hash(k) for k in ((values["name"], "b", birth), (values["name"], "m", mobile)) if k[2]]
             earlier = next((self.seen_people[k] for k in keys if k in self.seen_people), None)
             for k in keys:
                 self.seen_people.setdefault(k, result.number)
@@ -330,7 +334,11 @@ class _Pass:
                 result.status = DUPLICATE
                 result.errors[_("重复")] = _("与第 %(n)d 行可能是同一人（姓名相同，且出生日期或手机号码相同），未导入") % {"n": earlier}
                 continue
-            same = [p for p in people.get(values["name"], ())
+            registered = people.get(values["name"])
+            if not registered:
+                continue
+            mobile_hash = crypto.lookup_hash("mobile", mobile) if mobile else None
+            same = [p for p in registered
                     if self.visible(p[1]) and ((birth and p[2] == birth) or (mobile_hash and p[3] == mobile_hash))]
             if not same:
                 continue
