@@ -412,10 +412,10 @@ class Cleaner:
             raw = {**{k: v for k, v in fixed.items() if not is_blank(v)},
                    **{k: v for k, v in raw.items() if not is_blank(v)}}
         # The kind first: the category is looked up in the kind's dictionary.
-        order = sorted(raw, key=lambda name: 0 if name == "kind" else 1)
+        order = ["kind", *(name for name in raw if name != "kind")] if "kind" in raw else raw
         for name in order:
             value = raw[name]
-            if is_blank(value):
+            if value is None or (value.__class__ is str and not value.strip()):
                 continue
             spec = FIELDS[name]
             try:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from rencai.core import audit, crypto
 from rencai.core.models.audit import AuditAction
 from rencai.core.scope import scope_region_ids, user_can
-from rencai.imports.cleaning import Cleaner
+from rencai.imports.cleaning import Cleaner, is_blank
 from rencai.imports.mapping import FIELDS
 from rencai.imports.models import ImportBatch, ImportBatchStatus, ImportChange
 from rencai.imports.readers import ImportFileError, header_texts
@@ -227,12 +227,18 @@ class _Pass:
             self.progress(min(99, done * 100 // self.total_rows), _("已处理 %(n)s 行") % {"n": f"{done:,}"})
 
     def chunk(self, rows: list) -> None:
-        columns = self.options.columns
-        fixed = self.options.fixed
+        columns = list(self.options.columns.items())
+        fixed = {name: value for name, value in (self.options.fixed or {}).items() if not is_blank(value)}
         results: list[RowResult] = []
         for number, cells in rows:
-            raw = {name: cells[index] for index, name in columns.items() if index < len(cells)}
-            values, errors = self.cleaner.clean(raw, fixed)
+            raw = dict(fixed)  # the file's values, where the row's cell is blank
+            width = len(cells)
+            for index, name in columns:
+                if index < width:
+                    value = cells[index]
+                    if value is not None and not (value.__class__ is str and not value.strip()):
+                        raw[name] = value
+            values, errors = self.cleaner.clean(raw)
             result = RowResult(number, ERROR if errors else NEW, values, cells=cells)
             if errors:
                 self.fail(result, errors)
