@@ -163,7 +163,9 @@ class _Pass:
         self.scope = set(scope_region_ids(user)) if not self.sees_all else set()
         self.may_change = user_can(user, Talent, "change")
         self.created_ids: list[int] = []
-        self.updated: list[tuple[int, int, dict]] = []
+        self.updated: list[int] = []
+        self.pending_changes: list[ImportChange] = []  # what updates replaced, saved with the batch
+        self._writer = None
         self.now = timezone.now()
         self.headers: list[str] = []
         self.workbook = upload.open()
@@ -399,7 +401,7 @@ class _Pass:
 
         new = [r for r in results if r.status == NEW]
         if new:
-            writer = getattr(self, "_writer", None)
+            writer = self._writer
             if writer is None:
                 writer = self._writer = _BulkWriter(Talent, self.now, with_pk=True)
             ids = writer.reserve_ids(len(new))
@@ -438,8 +440,8 @@ class _Pass:
                                             before=json.dumps(before, ensure_ascii=False)))
             fields = sorted(changed_fields | {"id_card_hash", "mobile_hash", "version", "updated_at", "updated_by"})
             Talent.objects.bulk_update(talents, fields, batch_size=500)
-            self.updated += [(t.pk, t.version, {}) for t in talents]
-            self.pending_changes = getattr(self, "pending_changes", []) + records
+            self.updated += [t.pk for t in talents]
+            self.pending_changes += records
             search.index_bulk(talents, replace=True)
 
 
@@ -543,9 +545,9 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
             run.run()
             if run.counts[ERROR] and not options.valid_only:
                 raise _Rollback
-            for change in getattr(run, "pending_changes", []):
+            for change in run.pending_changes:
                 change.batch = batch
-            ImportChange.objects.bulk_create(getattr(run, "pending_changes", []), batch_size=1000)
+            ImportChange.objects.bulk_create(run.pending_changes, batch_size=1000)
             _finish(batch, run, ImportBatchStatus.DONE, "")
             audit.record(AuditAction.CREATE, obj=batch, actor=user, changes={
                 "file": upload.file_name, "sha256": upload.sha256, "counts": batch.counts},
