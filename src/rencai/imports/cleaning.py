@@ -77,6 +77,11 @@ def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+MEMOISED = {"dictionary", "choice", "region", "gender", "category"}
+MEMO_LIMIT = 50_000
+_MISSING = object()
+
+
 class CellError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -162,6 +167,7 @@ class Cleaner:
 
     def __init__(self, user, fields: list[str]):
         self.user = user
+        self._memo: dict = {}
         self.fields = [FIELDS[name] for name in fields]
         self.today = timezone.localdate()
         self._load_dictionaries()
@@ -234,7 +240,30 @@ class Cleaner:
 
     # --- one value ------------------------------------------------------------------------------
     def value(self, spec: FieldSpec, raw, row: dict):
-        """The clean value of one cell (ids for references); raises ``CellError``."""
+        """The clean value of one cell (ids for references); raises ``CellError``.
+
+        Values looked up in a table (dictionaries, choices, regions, gender) repeat down a
+        sheet: each distinct cell of such a column is worked out once per import."""
+        kind = spec.kind
+        if kind in MEMOISED and not (kind == "category" and not row.get("kind")):
+            memo = self._memo.setdefault((spec.name, row.get("kind") if kind == "category" else None), {})
+            try:
+                found = memo.get(raw, _MISSING)
+            except TypeError:  # an unhashable cell: not memoised
+                found = _MISSING
+            if found is _MISSING:
+                try:
+                    found = self._value(spec, raw, row)
+                except CellError as exc:
+                    found = exc
+                if len(memo) < MEMO_LIMIT:
+                    memo[raw] = found
+            if isinstance(found, CellError):
+                raise found
+            return found
+        return self._value(spec, raw, row)
+
+    def _value(self, spec: FieldSpec, raw, row: dict):
         kind = spec.kind
         if kind == "text":
             text = tidy(raw)
@@ -383,10 +412,10 @@ class Cleaner:
             raw = {**{k: v for k, v in fixed.items() if not is_blank(v)},
                    **{k: v for k, v in raw.items() if not is_blank(v)}}
         # The kind first: the category is looked up in the kind's dictionary.
-        order = sorted(raw, key=lambda name: 0 if name == "kind" else 1)
+        order = ["kind", *(name for name in raw if name != "kind")] if "kind" in raw else raw
         for name in order:
             value = raw[name]
-            if is_blank(value):
+            if value is None or (value.__class__ is str and not value.strip()):
                 continue
             spec = FIELDS[name]
             try:
@@ -418,8 +447,10 @@ class Cleaner:
                 row["birth_date"] = expected
             if not row.get("gender") and "gender" not in errors:
                 row["gender"] = id_gender(number)
-            for name, message in identity_errors(number, row.get("birth_date"), row.get("gender", "")).items():
-                errors.setdefault(name, message)
+            # The registry's own rule and messages, asked only when something disagrees.
+            if row.get("birth_date") != expected or row.get("gender") != id_gender(number):
+                for name, message in identity_errors(number, row.get("birth_date"), row.get("gender", "")).items():
+                    errors.setdefault(name, message)
         native = row.get("native_place")  # the kind is known here only if the row or the file gives it
         if native is not None and row.get("kind") == TalentKind.NATIVE and self.city_path:
             if not self.region_path[native].startswith(self.city_path):

@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from rencai.core.jobs import JobCancelled, JobError, register_job
 from rencai.imports import pipeline
-from rencai.imports.models import ImportBatchStatus, ImportUpload
+from rencai.imports.models import ImportBatch, ImportBatchStatus, ImportUpload
 from rencai.imports.pipeline import ImportOptions, ImportRefused
+from rencai.imports.readers import ImportFileError
 
 PREVIEW_ROWS = 200
 
@@ -54,23 +55,26 @@ def preview_state(found) -> dict:
         "rows": [{
             "number": row.number, "status": row.status, "values": {"name": str(row.values.get("name") or "")},
             "errors": {str(column): str(message) for column, message in row.errors.items()},
+            "display": {str(label): str(text) for label, text in (row.display or {}).items() if text},
             "match": {"pk": row.match.pk, "name": row.match.name, "region": str(row.match.region)} if row.match else None,
         } for row in found.rows[:PREVIEW_ROWS]],
     }
 
 
-@register_job("imports.talents", title=gettext_lazy("导入人才"))
+@register_job("imports.import", title=gettext_lazy("导入人才"))
 def import_talents(ctx):
-    upload = ImportUpload.objects.get(pk=ctx.params["upload"])
-    options = ImportOptions.from_json(ctx.params["options"])
+    """Run a queued import batch (``pipeline.queue_batch``, from the wizard or the API)."""
+    batch = ImportBatch.objects.select_related("upload", "user").get(pk=ctx.params["batch"])
     try:
-        batch = pipeline.run_import(upload, options, ctx.user, progress=ctx.progress, cancelled=ctx.cancelled)
+        batch = pipeline.run_batch(batch, ctx.progress, ctx.cancelled)
     except ImportRefused as exc:
         if exc.batch.status == ImportBatchStatus.CANCELLED:
             raise JobCancelled from exc
         raise JobError(exc.message, {
             "url": reverse("import_batch_detail", args=[exc.batch.pk]), "url_label": _("查看错误报告"),
         }) from exc
+    except ImportFileError as exc:
+        raise JobError(exc.message) from exc
     counts = batch.counts or {}
     return {
         "summary": _("导入完成：新增 %(created)d 人，更新 %(updated)d 人，跳过 %(skipped)d 行，出错 %(errors)d 行。") % {

@@ -23,16 +23,17 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.core import audit, crypto
 from rencai.core.models.audit import AuditAction
 from rencai.core.scope import scope_region_ids, user_can
-from rencai.imports.cleaning import Cleaner
+from rencai.imports.cleaning import Cleaner, is_blank
 from rencai.imports.mapping import FIELDS
 from rencai.imports.models import ImportBatch, ImportBatchStatus, ImportChange
 from rencai.imports.readers import ImportFileError, header_texts
@@ -41,6 +42,7 @@ from rencai.talents.choices import TalentSource
 from rencai.talents.models import Talent, TalentSearchTerm
 
 CHUNK_ROWS = 5000
+LARGE_LOAD_ROWS = 100_000
 MAX_STORED_ERRORS = 100_000
 MODES = ("skip", "update", "fill")
 NEW, UPDATE, DUPLICATE, ERROR, SKIP = "new", "update", "duplicate", "error", "skip"
@@ -117,6 +119,7 @@ class RowResult:
     cells: list = field(default_factory=list)
     bad_columns: list[int] = field(default_factory=list)
     changes: dict = field(default_factory=dict)  # for an update: attname -> new value
+    display: dict = field(default_factory=dict)  # label -> text, for the preview table (personal data masked)
     extra: dict = field(default_factory=dict)  # lookup hashes, for matching
 
     @property
@@ -149,21 +152,28 @@ class _Pass:
         self.counts = _counts()
         self.kept: list[RowResult] = []
         self.errors: list = []
-        self.seen_ids: dict[str, int] = {}
-        self.seen_people: dict[tuple, int] = {}
+        # Rows seen so far, for the same person twice in one file. Keys are kept small (a million
+        # rows of a sheet are held beside the sheet itself): the ID number's first 17 digits as an
+        # int (the 18th follows from them), and the hash of (name, birth date) or (name, mobile).
+        self.seen_ids: dict[int, int] = {}
+        self.seen_people: dict[int, int] = {}
         self.fields = sorted(set(options.columns.values()) | set(options.fixed or {}))
         self.cleaner = Cleaner(user, self.fields)
         self.sees_all = user.sees_all_regions
         self.scope = set(scope_region_ids(user)) if not self.sees_all else set()
         self.may_change = user_can(user, Talent, "change")
         self.created_ids: list[int] = []
-        self.updated: list[tuple[int, int, dict]] = []
+        self.updated: list[int] = []
+        self.pending_changes: list[ImportChange] = []  # what updates replaced, saved with the batch
+        self._writer = None
         self.now = timezone.now()
         self.headers: list[str] = []
+        self.workbook = upload.open()
+        self.known_names: set[str] | None = None
 
     # --- reading ------------------------------------------------------------------------------------
     def rows(self):
-        workbook = self.upload.open()
+        workbook = self.workbook
         sheet = self.options.sheet
         workbook.check_rows(sheet)
         self.total_rows = max(1, workbook.row_count(sheet) - self.options.header_row - 1)
@@ -219,18 +229,23 @@ class _Pass:
             self.progress(min(99, done * 100 // self.total_rows), _("已处理 %(n)s 行") % {"n": f"{done:,}"})
 
     def chunk(self, rows: list) -> None:
-        columns = self.options.columns
-        fixed = self.options.fixed
+        columns = list(self.options.columns.items())
+        fixed = {name: value for name, value in (self.options.fixed or {}).items() if not is_blank(value)}
         results: list[RowResult] = []
         for number, cells in rows:
-            raw = {name: cells[index] for index, name in columns.items() if index < len(cells)}
-            values, errors = self.cleaner.clean(raw, fixed)
+            raw = dict(fixed)  # the file's values, where the row's cell is blank
+            width = len(cells)
+            for index, name in columns:
+                if index < width:
+                    value = cells[index]
+                    if value is not None and not (value.__class__ is str and not value.strip()):
+                        raw[name] = value
+            values, errors = self.cleaner.clean(raw)
             result = RowResult(number, ERROR if errors else NEW, values, cells=cells)
             if errors:
                 self.fail(result, errors)
             results.append(result)
         self.match(results)
-        writes_allowed = self.write and (self.options.valid_only or self.counts[ERROR] == 0)
         for result in results:
             self.counts[result.status] += 1
             self.counts["total"] += 1
@@ -238,7 +253,9 @@ class _Pass:
                 self.kept.append(result)
             if result.status in (ERROR, DUPLICATE) and len(self.errors) < MAX_STORED_ERRORS:
                 self.errors.append([result.number, result.errors, result.bad_columns])
-        if writes_allowed:
+        # All or nothing: after the first error nothing more is written (the rest is only checked,
+        # for the report) and the transaction is rolled back at the end.
+        if self.write and (self.options.valid_only or self.counts[ERROR] == 0):
             self.commit_chunk(results)
 
     def fail(self, result: RowResult, errors: dict[str, str]) -> None:
@@ -261,15 +278,13 @@ class _Pass:
             if number:
                 digest = crypto.lookup_hash("id_card", number)
                 result.extra["id_hash"] = digest
-                first = self.seen_ids.get(digest)
+                seen_key = int(number[:17])
+                first = self.seen_ids.get(seen_key)
                 if first is not None:
                     self.fail(result, {"id_card": _("与第 %(n)d 行的身份证号码相同，同一人只能有一行") % {"n": first}})
                     continue
-                self.seen_ids[digest] = result.number
+                self.seen_ids[seen_key] = result.number
                 by_hash.setdefault(digest, []).append(result)
-            mobile = result.values.get("mobile")
-            if mobile:
-                result.extra["mobile_hash"] = crypto.lookup_hash("mobile", mobile)
         existing = {}
         hashes = list(by_hash)
         for start in range(0, len(hashes), 900):
@@ -302,7 +317,12 @@ class _Pass:
 
     def match_by_name(self, results: list[RowResult]) -> None:
         """Rows no ID number placed: the same name with the same birth date or mobile."""
-        names = {r.values["name"] for r in results}
+        if self.known_names is None:
+            # The names registered before this import, read once: most rows of a new sheet name
+            # nobody registered, and are not looked up at all (people this import adds are
+            # matched by ``seen_people``).
+            self.known_names = set(Talent.objects.values_list("name", flat=True).distinct().iterator(chunk_size=20_000))
+        names = {r.values["name"] for r in results} & self.known_names
         people: dict[str, list] = {}
         name_list = sorted(names)
         for start in range(0, len(name_list), 900):
@@ -312,8 +332,9 @@ class _Pass:
                 people.setdefault(row[0], []).append(row[1:])
         for result in results:
             values = result.values
-            birth, mobile_hash = values.get("birth_date"), result.extra.get("mobile_hash")
-            keys = [k for k in ((values["name"], "b", birth), (values["name"], "m", mobile_hash)) if k[2]]
+            mobile = values.get("mobile")
+            birth = values.get("birth_date")
+            keys = [hash(k) for k in ((values["name"], "b", birth), (values["name"], "m", mobile)) if k[2]]
             earlier = next((self.seen_people[k] for k in keys if k in self.seen_people), None)
             for k in keys:
                 self.seen_people.setdefault(k, result.number)
@@ -321,7 +342,11 @@ class _Pass:
                 result.status = DUPLICATE
                 result.errors[_("重复")] = _("与第 %(n)d 行可能是同一人（姓名相同，且出生日期或手机号码相同），未导入") % {"n": earlier}
                 continue
-            same = [p for p in people.get(values["name"], ())
+            registered = people.get(values["name"])
+            if not registered:
+                continue
+            mobile_hash = crypto.lookup_hash("mobile", mobile) if mobile else None
+            same = [p for p in registered
                     if self.visible(p[1]) and ((birth and p[2] == birth) or (mobile_hash and p[3] == mobile_hash))]
             if not same:
                 continue
@@ -376,7 +401,7 @@ class _Pass:
 
         new = [r for r in results if r.status == NEW]
         if new:
-            writer = getattr(self, "_writer", None)
+            writer = self._writer
             if writer is None:
                 writer = self._writer = _BulkWriter(Talent, self.now, with_pk=True)
             ids = writer.reserve_ids(len(new))
@@ -390,7 +415,9 @@ class _Pass:
                 result.match_id = pk
             writer.write(rows)
             self.created_ids += ids
-            search.index_bulk([Talent(*row) for row in rows], replace=False)
+            attnames = writer.attnames
+            positions = [attnames.index(name) for name in _SEARCH_FIELDS]
+            search.index_bulk([_Indexed(row, positions) for row in rows], replace=False)
         updates = [r for r in results if r.status == UPDATE]
         if updates:
             changed_fields: set[str] = set()
@@ -413,9 +440,27 @@ class _Pass:
                                             before=json.dumps(before, ensure_ascii=False)))
             fields = sorted(changed_fields | {"id_card_hash", "mobile_hash", "version", "updated_at", "updated_by"})
             Talent.objects.bulk_update(talents, fields, batch_size=500)
-            self.updated += [(t.pk, t.version, {}) for t in talents]
-            self.pending_changes = getattr(self, "pending_changes", []) + records
+            self.updated += [t.pk for t in talents]
+            self.pending_changes += records
             search.index_bulk(talents, replace=True)
+
+
+_SEARCH_FIELDS = ("id", "name", *(name for name, _kind in search.TEXT_FIELDS))
+
+
+class _Indexed:
+    """What the search index reads of a new talent (its id and texts), without building a model
+    instance per row."""
+
+    __slots__ = _SEARCH_FIELDS
+
+    def __init__(self, row: list, positions: list[int]):
+        for name, position in zip(_SEARCH_FIELDS, positions, strict=True):
+            setattr(self, name, row[position])
+
+    @property
+    def pk(self):
+        return self.id
 
 
 def _plain(value):
@@ -432,6 +477,37 @@ def _restore(attname: str, value):
     return value
 
 
+def display_values(cleaner: Cleaner, values: dict, user) -> dict[str, str]:
+    """A row's clean values as the preview shows them: labels for references and choices, dates
+    as YYYY-MM-DD, ID-card and mobile numbers masked unless the user may see them in full."""
+    from rencai.core.validators import mask_id_card, mask_mobile
+
+    full = getattr(user, "can_view_personal", False)
+    out = {}
+    for name, value in values.items():
+        spec = FIELDS.get(name)
+        if spec is None:
+            continue
+        if spec.kind in ("dictionary", "category"):
+            text = cleaner.item_labels.get(value, "")
+        elif spec.kind == "region":
+            text = cleaner.region_names.get(value, "")
+        elif spec.choices is not None:
+            text = str(spec.choices(value).label)
+        elif spec.kind == "gender":
+            text = {"male": "男", "female": "女"}.get(value, "")
+        elif spec.kind == "id_card":
+            text = value if full else mask_id_card(value)
+        elif spec.kind == "mobile":
+            text = value if full else mask_mobile(value)
+        elif isinstance(value, dt.date):
+            text = value.isoformat()
+        else:
+            text = str(value)
+        out[str(spec.label)] = text
+    return out
+
+
 # --- public functions ---------------------------------------------------------------------------------
 def preview(upload, options: ImportOptions, user, limit: int = 200, progress: Callable | None = None,
             cancelled: Callable | None = None) -> Preview:
@@ -444,6 +520,12 @@ def preview(upload, options: ImportOptions, user, limit: int = 200, progress: Ca
         from rencai.core.jobs import JobCancelled
 
         raise JobCancelled from exc
+    missing = {row.match_id for row in run.kept if row.match_id and row.match is None}
+    found = Talent.objects.in_bulk(missing) if missing else {}
+    for row in run.kept:
+        if row.match is None and row.match_id:
+            row.match = found.get(row.match_id)
+        row.display = display_values(run.cleaner, row.values, user)
     return Preview(upload=upload, options=options, headers=run.headers, counts=run.counts, rows=run.kept,
                    errors=run.errors)
 
@@ -466,13 +548,13 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     using = router.db_for_write(Talent)
     outcome = None
     try:
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)):
             run.run()
             if run.counts[ERROR] and not options.valid_only:
                 raise _Rollback
-            for change in getattr(run, "pending_changes", []):
+            for change in run.pending_changes:
                 change.batch = batch
-            ImportChange.objects.bulk_create(getattr(run, "pending_changes", []), batch_size=1000)
+            ImportChange.objects.bulk_create(run.pending_changes, batch_size=1000)
             _finish(batch, run, ImportBatchStatus.DONE, "")
             audit.record(AuditAction.CREATE, obj=batch, actor=user, changes={
                 "file": upload.file_name, "sha256": upload.sha256, "counts": batch.counts},
@@ -498,6 +580,64 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     if progress is not None:
         progress(100, batch.message)
     return batch
+
+
+def run_batch(batch: ImportBatch, progress: Callable | None = None, cancelled: Callable | None = None) -> ImportBatch:
+    """Run a queued batch (made by ``queue_batch``) as its user: what the background job calls."""
+    with audit.acting(batch.user):
+        return run_import(batch.upload, ImportOptions.from_json(batch.options), batch.user, progress, cancelled,
+                          batch=batch)
+
+
+def queue_batch(upload, options: ImportOptions, user) -> ImportBatch:
+    """A batch waiting to be run (by a job, or by ``run_batch`` at once)."""
+    return ImportBatch.objects.create(upload=upload, user=user, options=options.to_json(),
+                                      status=ImportBatchStatus.QUEUED, created_by=user, updated_by=user)
+
+
+@contextmanager
+def _load_mode(using: str, rows: int):
+    """A large page cache on SQLite while writing; and for a load as large as the registry itself
+    (a first load of a county's or the city's whole list), the registry's plain indexes dropped
+    and built again once at the end, as PostgreSQL's manual advises for populating a database:
+    one sort instead of a million index insertions. The indexes matching reads (the unique ID
+    hash, the name) stay. Inside the import's transaction, so a failure puts them back too."""
+    from rencai.talents.demo import _sqlite_cache
+
+    connection = connections[using]
+    large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
+    with _sqlite_cache(connection):
+        if not large:
+            yield
+            return
+        with _without_plain_indexes(connection), search.deferred_indexes(using):
+            yield
+
+
+@contextmanager
+def _without_plain_indexes(connection):
+    table = Talent._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
+                "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
+                "quote_ident(i.indexname))::regclass)", [table])
+            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith("(name)")]
+        else:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
+            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith('("name")')]
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
 
 
 def _finish(batch: ImportBatch, run: _Pass, status: str, message: str) -> None:

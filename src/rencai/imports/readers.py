@@ -281,6 +281,7 @@ class ExcelWorkbook(Workbook):
         self.path = path
         self.kind = kind
         self._sheets: dict[int, object] = {}
+        self._formulas_checked: set[int] = set()
         try:
             self._book = calamine.CalamineWorkbook.from_path(str(path))
         except calamine.PasswordError as exc:
@@ -313,7 +314,7 @@ class ExcelWorkbook(Workbook):
         found = self._sheet(index)
         if found.end is None:
             return
-        if self.kind == "xlsx":
+        if self.kind == "xlsx" and index not in self._formulas_checked:
             missing = formulas_without_values(self.path, index)
             if missing:
                 raise ImportFileError(
@@ -321,6 +322,7 @@ class ExcelWorkbook(Workbook):
                       "读取会丢失数据。请在 Excel 中打开该文件并保存，或把公式转换为数值后再导入。")
                     % {"name": self.sheet_names[index], "n": missing}
                 )
+            self._formulas_checked.add(index)
         # calamine yields rows from the first row but columns from the first used column.
         pad = [None] * (found.start[1] if found.start else 0)
         covered, tops = _merged_cells(found.merged_cell_ranges or ())

@@ -56,6 +56,11 @@ def test_preview_gives_each_row_a_status_and_writes_nothing(tmp_path, city_admin
     assert "已丢失" in error_row.errors["身份证号"]
     assert error_row.bad_columns == [2]
     assert result.rows[0].match.name == "张伟"
+    shown = result.rows[2].display
+    assert shown["姓名"] == "王强" and shown["最高学历"] == "大学专科" and shown["所属地区"] == "河津市"
+    assert shown["出生日期"] == "1978-05-20" and shown["身份证号"] == WANG  # the city admin may see it in full
+    skipped = pipeline.preview(up, options(), city_admin).rows[0]
+    assert skipped.status == "skip" and skipped.match.name == "张伟"  # the person it is, in skip mode too
 
 
 def test_all_or_nothing_imports_nothing_when_a_row_is_bad(tmp_path, city_admin):
@@ -197,6 +202,12 @@ def test_an_id_number_registered_in_another_county_is_not_revealed_or_overwritte
     result = pipeline.preview(up, ImportOptions(columns={0: "name", 1: "id_card"}, mode="update"), yanhu_officer)
     assert result.rows[0].status == "error"
     assert "其他地区已登记" in result.rows[0].errors["身份证号"]
+    from rencai.core.models import Role, User
+
+    Role.objects.filter(code="county_officer").update(can_view_personal=False)
+    officer = User.objects.get(pk=yanhu_officer.pk)
+    shown = pipeline.preview(up, ImportOptions(columns={0: "name", 1: "id_card"}), officer).rows[0].display
+    assert shown["身份证号"] == WANG[:6] + "********" + WANG[-4:]  # masked for a role without personal data
     assert result.rows[0].match is None
 
 
@@ -285,3 +296,30 @@ def test_a_batch_is_recorded_with_who_and_which_file(tmp_path, city_admin):
     assert batch.finished_at is not None
     assert Region.objects.get(code="140802").pk in set(Talent.objects.values_list("region_id", flat=True))
     assert region("140802").name == "盐湖区"
+
+
+def _index_names() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        names = set()
+        for table in ("talents_talent", "talents_talentsearchterm"):
+            names |= {name for name, c in connection.introspection.get_constraints(cursor, table).items() if c["index"]}
+    return names
+
+
+def test_a_large_load_rebuilds_the_registrys_indexes_and_a_refused_one_keeps_them(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "LARGE_LOAD_ROWS", 1)  # every load counts as large here
+    before = _index_names()
+    assert {"talents_birth_idx", "talents_term_idx"} <= before
+    up = upload(xlsx(tmp_path / "a.xlsx", sheet_rows()), city_admin)
+    batch = pipeline.run_import(up, options(), city_admin)
+    assert batch.counts["created"] == 3
+    assert _index_names() == before
+    assert Talent.objects.filter(birth_date=dt.date(1985, 3, 12)).count() == 1
+    assert TalentSearchTerm.objects.filter(term="王强").exists()
+    Talent.objects.all().delete()
+    bad = upload(xlsx(tmp_path / "b.xlsx", sheet_rows() + [["", "男"]]), city_admin)
+    with pytest.raises(ImportRefused):
+        pipeline.run_import(bad, options(), city_admin)
+    assert _index_names() == before and not Talent.objects.exists()

@@ -104,7 +104,7 @@ def test_a_valid_only_import_runs_as_a_job_and_lands_in_a_batch(client, uploaded
                           settings_data(page, fixed_region="140802", fixed_kind="native", valid_only="on"))
     options = re.search(r'name="options" value="([^"]+)"', preview.content.decode()).group(1)
     response = client.post(reverse("import_commit", args=[uploaded.pk]), {"options": unescape(options)})
-    job = Job.objects.get(kind="imports.talents")
+    job = Job.objects.get(kind="imports.import")
     assert response["Location"] == reverse("job_detail", args=[job.pk])
     run_jobs()
     job.refresh_from_db()
@@ -135,7 +135,7 @@ def test_a_refused_import_fails_its_job_with_a_link_to_the_report(client, upload
                             fixed={"region": "140802", "kind": "native"})
     client.post(reverse("import_commit", args=[uploaded.pk]), {"options": json.dumps(options.to_json())})
     run_jobs()
-    job = Job.objects.get(kind="imports.talents")
+    job = Job.objects.get(kind="imports.import")
     assert job.status == JobStatus.FAILED and job.result.get("url", "").startswith("/imports/batches/")
     assert not Talent.objects.exists()
 

@@ -45,7 +45,7 @@ PREVIEW_ROWS = 200
 # A sheet with more data rows than this is checked in a background job (with a progress bar)
 # rather than while the browser waits.
 PREVIEW_IN_REQUEST_ROWS = 20_000
-JOB_KIND = "imports.talents"
+JOB_KIND = "imports.import"
 
 
 def _xlsx(content: bytes, filename: str) -> HttpResponse:
@@ -275,8 +275,9 @@ def import_commit(request, pk):
     if options is None:
         messages.error(request, _("导入设置无效，请重新设置。"))
         return redirect("import_configure", pk=upload.pk)
-    job = jobs.enqueue(JOB_KIND, {"upload": upload.pk, "options": options.to_json()}, request.user,
-                       _("导入 %(file)s") % {"file": upload.file_name})
+    batch = pipeline.queue_batch(upload, options, request.user)
+    job = jobs.enqueue(JOB_KIND, {"batch": batch.pk}, request.user, _("导入 %(file)s") % {"file": upload.file_name})
+    ImportBatch.objects.filter(pk=batch.pk).update(job=job)
     return redirect("job_detail", pk=job.pk)
 
 
