@@ -41,6 +41,11 @@ def _local_url(url) -> str:
 
 def _status_context(request, job) -> dict:
     result = job.result or {}
+    if job.status == JobStatus.RUNNING:
+        # A job inside one long transaction reports through its side file (see core.jobs).
+        reported = service.read_side_file(job.pk)
+        if reported.get("progress", -1) >= job.progress:
+            job.progress, job.message = reported["progress"], reported.get("message", job.message)
     return {
         "job": job,
         "badge": STATUS_BADGES.get(job.status, "bg-secondary-lt"),
