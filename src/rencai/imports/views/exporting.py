@@ -76,9 +76,12 @@ class ExportForm(forms.Form):
 
 
 def list_query(query: QueryDict) -> str:
-    kept = query.copy()
-    for name in PAGE_PARAMETERS:
-        kept.pop(name, None)
+    """The filters, search and sort of a list URL: without its page and without empty fields."""
+    kept = QueryDict(mutable=True)
+    for name, values in query.lists():
+        values = [value for value in values if value.strip()]
+        if name not in PAGE_PARAMETERS and values:
+            kept.setlist(name, values)
     return kept.urlencode()
 
 
