@@ -275,51 +275,50 @@ STYLES = (
 
 
 class RowFormatter:
-    """Formats a row whose column types are known, one call per row.
+    """Formats a row whose column types are known, in one call per row.
 
-    A cell function per column turns a value into its XML; an empty value gives no cell at all
-    (the reference ``r`` of each cell keeps the columns in place).
+    The function is generated for the column types at hand (a few lines of Python compiled once
+    per export), so a row costs one call instead of one per cell: a text value that needs no
+    escaping goes straight into an f-string (printable, no ``&<>``, no space at either end: plain
+    string operations, several times cheaper than a regular expression per cell), anything else
+    through ``cell_xml``. An empty value
+    gives no cell at all (the reference ``r`` of each cell keeps the columns in place).
     """
 
     def __init__(self, kinds: Sequence[str]):
-        self.letters = [column_letter(i) for i in range(len(kinds))]
-        makers = {"str": _str_cell, "number": _number_cell, "date": _date_cell, "datetime": _datetime_cell,
-                  "any": _any_cell}
-        self.cells = [makers[kind] for kind in kinds]
-        self.pairs = list(zip(self.letters, self.cells, strict=True))
+        self.kinds = list(kinds)
+        names = [f"v{i}" for i in range(len(self.kinds))]
+        parts = []
+        for i, kind in enumerate(self.kinds):
+            v, ref = names[i], column_letter(i)
+            if kind == "str":
+                part = (f"((f'<c r=\"{ref}{{n}}\" t=\"inlineStr\"><is><t>{{{v}}}</t></is></c>' "
+                        f"if {v}.__class__ is str and {v}.isprintable() and '&' not in {v} and '<' not in {v} and '>' not in {v} "
+                        f"and {v}[0] != ' ' and {v}[-1] != ' ' else cell('{ref}' + n, {v})) if {v} else '')")
+            elif kind == "number":
+                part = (f"((f'<c r=\"{ref}{{n}}\"><v>{{{v}}}</v></c>' if {v}.__class__ in numbers "
+                        f"else cell('{ref}' + n, {v})) if {v} is not None and {v} != '' else '')")
+            elif kind == "date":
+                part = (f"((f'<c r=\"{ref}{{n}}\" s=\"{STYLE_DATE}\"><v>{{{v}.toordinal() - epoch}}</v></c>' "
+                        f"if {v}.__class__ is date else cell('{ref}' + n, {v})) if {v} else '')")
+            elif kind == "datetime":
+                part = f"(cell('{ref}' + n, {v}) if {v} else '')"
+            elif kind == "any":
+                part = f"cell('{ref}' + n, {v})"
+            else:
+                raise ValueError(f"unknown column kind {kind!r}")
+            parts.append(part)
+        unpack = ", ".join(names) + ("," if len(names) == 1 else "")
+        source = (
+            "def format_row(number, values):\n"
+            "    n = str(number)\n"
+            f"    {unpack} = values\n" if names else "def format_row(number, values):\n    n = str(number)\n"
+        )
+        source += "    return f'<row r=\"{n}\">' + " + " + ".join([*parts, "'</row>'"]) + "\n"
+        namespace = {"cell": cell_xml, "numbers": (int, float, Decimal), "date": dt.date,
+                     "epoch": EPOCH_ORDINAL}
+        exec(compile(source, "<export row>", "exec"), namespace)  # noqa: S102  (our own generated code)
+        self._format = namespace["format_row"]
 
     def __call__(self, number: int, values: Sequence) -> str:
-        row = str(number)
-        return f'<row r="{row}">' + "".join(
-            [cell(letter + row, value) for (letter, cell), value in zip(self.pairs, values, strict=False)]
-        ) + "</row>"
-
-
-def _str_cell(ref: str, value) -> str:
-    if not value:
-        return ""
-    return _string_cell(ref, value if isinstance(value, str) else str(value))
-
-
-def _number_cell(ref: str, value) -> str:
-    if value is None or value == "":
-        return ""
-    return f'<c r="{ref}"><v>{value}</v></c>'
-
-
-def _date_cell(ref: str, value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    return f'<c r="{ref}" s="{STYLE_DATE}"><v>{value.toordinal() - EPOCH_ORDINAL}</v></c>'
-
-
-def _datetime_cell(ref: str, value) -> str:
-    if not value:
-        return ""
-    return f'<c r="{ref}" s="{STYLE_DATETIME}"><v>{excel_datetime(value)}</v></c>'
-
-
-def _any_cell(ref: str, value) -> str:
-    return cell_xml(ref, value)
+        return self._format(number, values)

@@ -88,3 +88,21 @@ def test_an_empty_export_is_a_valid_workbook(tmp_path):
 
 def test_column_letters():
     assert [column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702)] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA"]
+
+
+def test_typed_rows_read_back_like_the_general_path(tmp_path):
+    # Values that do not fit their column's kind, and text the fast path must not take as is.
+    rows = [[42, "7", dt.datetime(2020, 1, 2, 3, 4), dt.date(2020, 1, 2), "\u3000全角空格"],
+            ["a>b", 2.5, dt.date(2021, 5, 6), None, "tab\there"],
+            ["", 0, None, dt.datetime(2021, 5, 6, 7, 8), "尾空格 "]]
+    typed = write(tmp_path / "typed.xlsx", rows=rows)
+    general = tmp_path / "general.xlsx"
+    with XlsxStreamWriter(general, sheet_name="人才") as book:
+        book.write_header(("姓名", "年龄", "出生日期", "更新时间", "备注"))
+        book.write_rows(rows)
+
+    def read(path):
+        return python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+
+    assert read(typed) == read(general)
+    assert read(typed)[1][4] == "\u3000全角空格" and read(typed)[3][4] == "尾空格 " and read(typed)[2][0] == "a>b"
