@@ -294,3 +294,21 @@ def test_xlsx_also_opens_in_openpyxl(client, city_admin, talents):
     assert rows[0] == ("姓名", "出生日期", "更新时间")
     assert rows[1][0] == "张伟" and rows[1][1].date() == __import__("datetime").date(1985, 3, 12)
     assert rows[1][2] is not None
+
+
+def test_it_exports_to_many_columns_and_keeps_the_lists_sort(client, city_admin, talents):
+    from rencai.talents.models import Tag, TalentDatabase
+    from rencai.talents.services import save_talent
+
+    database = TalentDatabase.objects.order_by("sort_order").first()
+    tags = [Tag.objects.create(name="乡贤"), Tag.objects.create(name="博士")]
+    zhang = talents["zhang"]
+    zhang.refresh_from_db()
+    save_talent(zhang, user=city_admin, databases=[database], tags=tags, expected_version=zhang.version)
+    client.force_login(city_admin)
+    rows = read_xlsx(content_of(post_export(client, "sort=-name", columns=["name", "databases", "tags"])))
+    assert rows[0] == ["姓名", "所属人才库", "标签"]
+    assert [r[0] for r in rows[1:]] == sorted(["张伟", "王芳", "李刚"], reverse=True)
+    zhang_row = next(r for r in rows if r[0] == "张伟")
+    assert zhang_row[1] == database.name and sorted(zhang_row[2].split("、")) == ["乡贤", "博士"]
+    assert next(r for r in rows if r[0] == "王芳")[1:] == ["", ""]
