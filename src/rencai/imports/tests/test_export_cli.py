@@ -89,3 +89,11 @@ def test_it_lists_its_columns(capsys, refdata):
     call_command("export", "-", "--list-columns")
     out = capsys.readouterr().out
     assert "name\t姓名" in out and "id_card\t身份证号" in out
+
+
+def test_csv_defuses_text_that_excel_would_run_as_a_formula(city_admin, talents, tmp_path):
+    make_talent(city_admin, name="赵敏", work_unit="=HYPERLINK(\"http://x\")", position="-主任")
+    out = tmp_path / "x.csv"
+    call_command("export", str(out), "--columns", "name,work_unit,position,birth_date", "--q", "赵敏")
+    rows = list(csv.reader(out.read_text("utf-8-sig").splitlines()))
+    assert rows[1] == ["赵敏", "'=HYPERLINK(\"http://x\")", "'-主任", ""]
