@@ -19,7 +19,6 @@ writer of ``export_xlsx``.
 
 from __future__ import annotations
 
-import binascii
 import csv
 import datetime as dt
 import io
@@ -31,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db import connections, models
@@ -258,7 +255,7 @@ class ModelExportSource:
         # Rows come from the database cursor as they are (see RowReader): ciphertexts, and on
         # SQLite dates and times as ISO text.
         if isinstance(model_field, ProtectedField):
-            decrypt = field_decryptor()
+            decrypt = crypto.decrypt
             if full_personal:
                 return lambda row: decrypt(row[index]) if row[index] else ""
             mask = model_field.mask
@@ -358,26 +355,6 @@ def local_datetime_reader(index: int) -> Callable:
         return value.astimezone(zone).replace(tzinfo=None, microsecond=0)
 
     return read
-
-
-def field_decryptor() -> Callable[[str], str]:
-    """``crypto.decrypt`` with its cipher built once: it builds an AES-GCM object per value, which
-    at a million values is most of the cost of a masked mobile column."""
-    aead = AESGCM(crypto.derived_key("field-encryption"))
-    prefix = crypto.CIPHER_PREFIX
-    skip = len(prefix)
-    decode = binascii.a2b_base64
-
-    def decrypt(token: str) -> str:
-        if not token.startswith(prefix):
-            raise crypto.DecryptionError("not a rencai ciphertext")
-        raw = decode(token[skip:])
-        try:
-            return aead.decrypt(raw[:12], raw[12:], None).decode("utf-8")
-        except InvalidTag as exc:
-            raise crypto.DecryptionError("ciphertext failed authentication") from exc
-
-    return decrypt
 
 
 class RowReader:

@@ -7,6 +7,7 @@ honoured). It is resumable: after a restart it simply writes the file again from
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,4 +55,5 @@ def export_rows(ctx: JobContext) -> dict:
         "summary": summary, _("导出行数"): rows, _("格式"): spec.format,
         _("列"): "、".join(c.label for c in prepared.columns),
         "file": path.name, "download_name": exporting.download_name(prepared.source, spec.extension),
+        "url": reverse("export_download", args=[ctx.job.pk]), "url_label": _("下载文件"),
     }
