@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from rencai.imports.dedupe import blocking, clustering, scoring
 
 # A cluster of three or more holds together only if each pair in it reaches this probability.
@@ -46,10 +48,10 @@ def link(
             progress(percent, message)
 
     rows = [scoring.prepare(record) for record in records]
-    report(20, "已读取 %d 条记录，正在分块" % len(rows))
+    report(20, _("已读取 %(count)d 条记录，正在分块") % {"count": len(rows)})
     n = len(rows)
     codes = blocking.candidate_pairs(rows, max_block=max_block)
-    report(35, "正在比对 %d 对候选记录" % len(codes))
+    report(35, _("正在比对 %(count)d 对候选记录") % {"count": len(codes)})
     cutoff = scoring.weight_for(threshold)
     floor = scoring.weight_for(FLOOR_PROBABILITY)
     score = scoring.score_prepared
@@ -61,14 +63,14 @@ def link(
         if weight >= cutoff:
             edges.append((weight, a, b))
         if count % step == 0 and count:
-            report(35 + 50 * count // len(codes), "正在比对候选记录")
+            report(35 + 50 * count // len(codes), _("正在比对候选记录"))
     position = {row.record.pk: index for index, row in enumerate(rows)}
     distinct_positions = {
         (position[a], position[b]) for a, b in distinct if a in position and b in position
     }
     edges = [edge for edge in edges if (edge[1], edge[2]) not in distinct_positions
              and (edge[2], edge[1]) not in distinct_positions]
-    report(88, "正在聚类")
+    report(88, _("正在聚类"))
     clusters, kept = clustering.cluster(
         edges,
         id_of=lambda i: rows[i].record.id_card_hash,

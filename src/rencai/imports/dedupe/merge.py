@@ -199,20 +199,21 @@ def merge_talents(
         moved = _move_relations(merged, survivor)
         snapshot["distinct"] = _carry_decisions(merged, survivor)
         check_in_scope(user, merged, "delete")
+        merged_pk = merged.pk
         merged.delete()  # logs its deletion; its search terms and pairs go with it
         for field in fields:
             setattr(survivor, field.attname, getattr(merged, field.attname))
         services.save_talent(survivor, user=user, confirm_duplicates=True, expected_version=survivor_version)
         merge = Merge.objects.create(
-            survivor=survivor, merged_id=merged.pk, merged_name=merged.name[:64], survivor_version=survivor.version,
+            survivor=survivor, merged_id=merged_pk, merged_name=merged.name[:64], survivor_version=survivor.version,
             chosen=chosen, snapshot=_dump(snapshot), moved=moved,
         )
         audit.record(
-            AuditAction.UPDATE, obj=survivor, message=_("合并重复记录：%(name)s（编号 %(id)s）并入本记录") % {
-                "name": merged.name, "id": merged.pk,
+            AuditAction.UPDATE, obj=survivor, actor=user, message=_("合并重复记录：%(name)s（编号 %(id)s）并入本记录") % {
+                "name": merged.name, "id": merged_pk,
             },
             changes={
-                "merged_id": merged.pk, "merge_id": merge.pk,
+                "merged_id": merged_pk, "merge_id": merge.pk,
                 "fields_from_merged": [field.name for field in fields],
                 "moved": {label: len(entry["pks"]) for label, entry in moved.items()},
             },
@@ -269,7 +270,7 @@ def undo_merge(merge: Merge, *, user) -> Talent:
         merge.undone_by = user if getattr(user, "is_authenticated", False) else None
         merge.save(update_fields=["undone_at", "undone_by", "updated_at", "updated_by"])
         audit.record(
-            AuditAction.UPDATE, obj=survivor,
+            AuditAction.UPDATE, obj=survivor, actor=user,
             message=_("撤销合并：恢复 %(name)s（编号 %(id)s）") % {"name": restored.name, "id": restored.pk},
             changes={"merge_id": merge.pk, "restored_id": restored.pk},
         )
@@ -289,7 +290,7 @@ def decide_distinct(pair: DuplicatePair, *, user) -> DuplicatePair:
         )
         pair.refresh_from_db()
         if changed:
-            audit.record(AuditAction.UPDATE, obj=pair, changes={"status": [DuplicateStatus.PENDING, pair.status]},
+            audit.record(AuditAction.UPDATE, obj=pair, actor=user, changes={"status": [DuplicateStatus.PENDING, pair.status]},
                          message=_("判定不是同一人：%(left)s / %(right)s") % {
                              "left": pair.left.name, "right": pair.right.name})
     return pair

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from rencai.imports.dedupe import linkage, scoring
 from rencai.imports.models import DuplicatePair, DuplicateStatus
@@ -38,7 +39,7 @@ def run_dedupe(*, threshold: float = scoring.DEFAULT_THRESHOLD, progress: Callab
         if check_cancelled is not None:
             check_cancelled()
 
-    report(2, "正在读取人才库")
+    report(2, _("正在读取人才库"))
     records = list(Talent._base_manager.order_by("pk").values_list(*scoring.FIELDS))
     decided = set(
         DuplicatePair.objects.exclude(status=DuplicateStatus.PENDING).values_list("left_id", "right_id")
@@ -47,7 +48,7 @@ def run_dedupe(*, threshold: float = scoring.DEFAULT_THRESHOLD, progress: Callab
         DuplicatePair.objects.filter(status=DuplicateStatus.DISTINCT).values_list("left_id", "right_id")
     )
     result = linkage.link(records, threshold=threshold, distinct=distinct, progress=report)
-    report(92, "正在保存疑似重复记录")
+    report(92, _("正在保存疑似重复记录"))
     rows = result.rows
     position = {row.record.pk: row for row in rows}
     pairs = []
@@ -63,7 +64,7 @@ def run_dedupe(*, threshold: float = scoring.DEFAULT_THRESHOLD, progress: Callab
     with transaction.atomic():
         DuplicatePair.objects.filter(status=DuplicateStatus.PENDING).delete()
         DuplicatePair.objects.bulk_create(pairs, batch_size=2000)
-    report(100, "完成")
+    report(100, _("完成"))
     return RunResult(records=len(records), compared=result.compared, pairs=len(pairs),
                      clusters=len(result.clusters), threshold=threshold)
 
