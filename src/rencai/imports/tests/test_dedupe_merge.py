@@ -156,3 +156,13 @@ def test_find_candidates_for_a_record_being_entered(city_admin, hejin_officer):
     # Another county's person is not even hinted at.
     assert find_candidates_for({"name": "张伟华", "birth_date": dt.date(1985, 3, 12)}, user=hejin_officer) == []
     assert find_candidates_for({"name": "李强", "birth_date": dt.date(1985, 3, 12)}, user=city_admin) == []
+
+
+def test_the_manual_entry_warning_uses_the_same_scorer(city_admin, hejin_officer):
+    first = make_talent(city_admin, name="张伟", birth_date=dt.date(1985, 3, 12), gender="male")
+    with pytest.raises(services.PossibleDuplicates) as asked:
+        make_talent(city_admin, name="章伟", birth_date=dt.date(1985, 3, 21), gender="male", confirm=False)
+    assert asked.value.similar == [first]
+    check = services.find_duplicates(Talent(name="章伟", birth_date=dt.date(1985, 3, 12)), user=hejin_officer)
+    assert check.similar == []
+    make_talent(city_admin, name="王芳", birth_date=dt.date(1985, 3, 12), gender="female", confirm=False)
