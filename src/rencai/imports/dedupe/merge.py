@@ -66,27 +66,42 @@ def default_choices(survivor: Talent, merged: Talent) -> dict[str, str]:
 
 
 # --- the relations of a talent --------------------------------------------------------------------------
-def _relations():
-    """(label, model, fk to Talent, fk to the other side or None) for every relation to ``Talent``:
-    foreign keys of other models, and the link tables of many-to-many fields either way."""
-    relations = []
+def relations() -> list[tuple[str, type[models.Model], str, str | None, str]]:
+    """(label, model, fk to Talent, fk to the other side or None, name for people) for every
+    relation to ``Talent``: foreign keys of other models, and the link tables of many-to-many
+    fields either way.
+
+    Hidden relations count too: a foreign key declared with ``related_name="+"`` still points at
+    the person. An auto-created link table is handled as the many-to-many it serves; an explicit
+    one as the model with a foreign key it is.
+    """
+    found = []
     for field in Talent._meta.many_to_many:
         through = field.remote_field.through
-        relations.append((through._meta.label, through, field.m2m_field_name(), field.m2m_reverse_field_name()))
-    for rel in Talent._meta.related_objects:
+        if through._meta.auto_created:
+            found.append((through._meta.label, through, field.m2m_field_name(), field.m2m_reverse_field_name(),
+                          str(field.verbose_name)))
+    for rel in Talent._meta.get_fields(include_hidden=True):
+        if not rel.auto_created or rel.concrete:
+            continue
         if rel.many_to_many:
             through = rel.through
-            relations.append((through._meta.label, through, rel.field.m2m_reverse_field_name(), rel.field.m2m_field_name()))
-        elif rel.related_model not in NOT_MOVED:
-            relations.append((rel.related_model._meta.label, rel.related_model, rel.field.name, None))
-    return relations
+            if through._meta.auto_created:
+                found.append((through._meta.label, through, rel.field.m2m_reverse_field_name(),
+                              rel.field.m2m_field_name(), str(rel.field.model._meta.verbose_name)))
+        elif rel.one_to_many or rel.one_to_one:
+            model = rel.related_model
+            if model._meta.auto_created or model in NOT_MOVED:
+                continue
+            found.append((model._meta.label, model, rel.field.name, None, str(model._meta.verbose_name)))
+    return found
 
 
 def _move_relations(merged: Talent, survivor: Talent) -> dict:
     """Re-point every row that refers to ``merged`` to ``survivor``; a link the survivor already
     has (the same tag on both) is dropped and remembered. Returns what moved, for the undo."""
     moved: dict = {}
-    for label, model, fk, other in _relations():
+    for label, model, fk, other, _name in relations():
         manager = model._base_manager
         rows = manager.filter(**{fk: merged.pk})
         entry: dict = {"fk": fk, "pks": [], "dropped": []}

@@ -166,3 +166,16 @@ def test_the_manual_entry_warning_uses_the_same_scorer(city_admin, hejin_officer
     check = services.find_duplicates(Talent(name="章伟", birth_date=dt.date(1985, 3, 12)), user=hejin_officer)
     assert check.similar == []
     make_talent(city_admin, name="王芳", birth_date=dt.date(1985, 3, 12), gender="female", confirm=False)
+
+
+def test_records_of_other_models_that_point_at_a_talent_follow_it_too(city_admin, two_records):
+    # A Merge row points at its survivor like any later app's record would; merging that survivor
+    # into a third record carries it along (found through Talent._meta.related_objects).
+    survivor, merged = two_records
+    first = merge.merge_talents(survivor, merged, user=city_admin)
+    third = make_talent(city_admin, name="张伟华", birth_date=dt.date(1985, 3, 12), gender="male")
+    second = merge.merge_talents(third, Talent.objects.get(pk=survivor.pk), user=city_admin)
+    first.refresh_from_db()
+    assert first.survivor_id == third.pk
+    assert second.moved["imports.Merge"]["pks"] == [first.pk]
+    assert relations(Talent.objects.get(pk=third.pk))["work"] == ["北京协和医院"]

@@ -35,9 +35,12 @@ LEFT, RIGHT = "left", "right"
 
 def visible_pairs(user, action: str = "view"):
     """Pairs whose two records ``user`` may ``action``."""
-    return DuplicatePair.objects.restrict(user, action).filter(
-        right__in=Talent.objects.restrict(user, action).values("pk")
-    )
+    pairs = DuplicatePair.objects.restrict(user, action)
+    if not user_can(user, Talent, action):
+        return pairs.none()
+    if user.sees_all_regions:
+        return pairs
+    return pairs.filter(right__in=Talent.objects.restrict(user, action).values("pk"))
 
 
 def may_merge(user) -> bool:
@@ -109,11 +112,10 @@ def comparison_rows(pair: DuplicatePair, user) -> list[dict]:
 
 def _related_counts(talent: Talent) -> list[tuple[str, int]]:
     counts = []
-    for label, model, fk, _other in merging._relations():
+    for _label, model, fk, _other, name in merging.relations():
         count = model._base_manager.filter(**{fk: talent.pk}).count()
         if count:
-            name = model._meta.verbose_name if not model._meta.auto_created else label.split(".")[-1]
-            counts.append((str(name), count))
+            counts.append((name, count))
     return counts
 
 
