@@ -177,7 +177,7 @@ def duplicate_merge(request, pk):
                                   left_version=left_version, right_version=right_version)
         return render(request, "imports/dedupe_detail.html", context, status=409)
     messages.success(request, _("已将“%(merged)s”合并到“%(survivor)s”。如有误，可在合并记录中撤销。") % {
-        "merged": result.merged_name, "survivor": survivor.name})
+        "merged": result.merged_name, "survivor": result.survivor.name})
     return redirect("talent_detail", pk=survivor.pk)
 
 
