@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rencai.core.fields import EncryptedTextField
 from rencai.core.models import RencaiModel
+from rencai.core.models.base import RestrictedManager
 
 __all__ = ["DuplicatePair", "DuplicateStatus", "Merge"]
 
@@ -25,11 +26,15 @@ class DuplicateStatus(models.TextChoices):
     DISTINCT = "distinct", _("不是同一人")
 
 
-class DuplicatePair(RencaiModel):
+class DuplicatePair(models.Model):
     """Two talents that may be the same person (疑似重复), ``left`` the older record.
 
     Data scope follows ``left``; the review queue further keeps only pairs whose ``right`` is in
     scope too, so a county officer never sees another county's person through a pair.
+
+    Like the search index, a pending pair is derived data that each run rewrites by the thousand,
+    so it is not change-logged row by row (that would put thousands of entries in the audit log
+    per run); the run, each decision and each merge write their own audit entries.
     """
 
     region_scope_field = "left__region"
@@ -42,10 +47,13 @@ class DuplicatePair(RencaiModel):
     status = models.CharField(_("状态"), max_length=16, choices=DuplicateStatus.choices, default=DuplicateStatus.PENDING)
     left_version = models.PositiveIntegerField(_("记录甲版本"), default=0)
     right_version = models.PositiveIntegerField(_("记录乙版本"), default=0)
+    found_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
     decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     decided_by = models.ForeignKey(
         "core.User", verbose_name=_("审核人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
     )
+
+    objects = RestrictedManager()
 
     class Meta:
         verbose_name = _("疑似重复")
