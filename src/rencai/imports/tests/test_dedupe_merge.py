@@ -11,7 +11,7 @@ from django.db import connection
 from django.http import Http404
 
 from rencai.core.models import AuditEntry
-from rencai.imports.dedupe import find_candidates_for, merge, run_dedupe
+from rencai.imports.dedupe import find_candidates_bulk, find_candidates_for, merge, run_dedupe
 from rencai.imports.models import DuplicatePair, DuplicateStatus, Merge
 from rencai.talents import services
 from rencai.talents.models import Tag, Talent, TalentDatabase, TalentEducation, TalentSearchTerm, TalentWork
@@ -179,3 +179,19 @@ def test_records_of_other_models_that_point_at_a_talent_follow_it_too(city_admin
     assert first.survivor_id == third.pk
     assert second.moved["imports.Merge"]["pks"] == [first.pk]
     assert relations(Talent.objects.get(pk=third.pk))["work"] == ["北京协和医院"]
+
+
+def test_find_candidates_bulk_for_the_rows_of_an_import(city_admin, yanhu_officer):
+    zhang = make_talent(city_admin, name="张伟华", birth_date=dt.date(1985, 3, 12), gender="male")
+    li = make_talent(city_admin, name="李建国", birth_date=dt.date(1970, 5, 1), gender="male", region_code="140882",
+                     native_place=None)
+    rows = [
+        {"name": "章伟华", "birth_date": dt.date(1985, 3, 12), "gender": "male"},
+        {"name": "王芳", "birth_date": dt.date(1990, 6, 1), "gender": "female"},
+        {"name": "李建国", "birth_date": dt.date(1970, 5, 1), "gender": "male"},
+    ]
+    found = find_candidates_bulk(rows, user=city_admin)
+    assert sorted(found) == [0, 2]
+    assert found[0][0][0] == zhang.pk and found[2][0][0] == li.pk and found[0][0][1] > 0.9
+    # A county officer's import is matched against the county's records only.
+    assert sorted(find_candidates_bulk(rows, user=yanhu_officer)) == [0]
