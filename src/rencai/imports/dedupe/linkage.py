@@ -25,7 +25,6 @@ class Linkage:
     pairs: list[tuple[float, int, int]] = field(default_factory=list)
     clusters: list[list[int]] = field(default_factory=list)
     compared: int = 0
-    prior: float = scoring.PRIOR_LOG2_ODDS
 
     def pk_pairs(self) -> list[tuple[float, int, int]]:
         return [(weight, self.rows[a].record.pk, self.rows[b].record.pk) for weight, a, b in self.pairs]
@@ -53,9 +52,8 @@ def link(
     n = len(rows)
     codes = blocking.candidate_pairs(rows, max_block=max_block)
     report(35, _("正在比对 %(count)d 对候选记录") % {"count": len(codes)})
-    prior = scoring.prior_for(n)
-    cutoff = scoring.weight_for(threshold, prior)
-    floor = scoring.weight_for(FLOOR_PROBABILITY, prior)
+    cutoff = scoring.weight_for(threshold)
+    floor = scoring.weight_for(FLOOR_PROBABILITY)
     score = scoring.score_prepared
     edges = []
     step = max(1, len(codes) // 10)
@@ -80,7 +78,7 @@ def link(
         floor=floor,
         distinct=distinct_positions,
     )
-    return Linkage(rows=rows, pairs=kept, clusters=list(clusters.values()), compared=len(codes), prior=prior)
+    return Linkage(rows=rows, pairs=kept, clusters=list(clusters.values()), compared=len(codes))
 
 
 def pairwise_quality(predicted: Iterable[Iterable], truth: dict) -> tuple[float, float, int, int, int]:

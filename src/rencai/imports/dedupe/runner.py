@@ -58,7 +58,7 @@ def run_dedupe(*, threshold: float = scoring.DEFAULT_THRESHOLD, progress: Callab
             continue
         pl, pr = position[left], position[right]
         pairs.append(DuplicatePair(
-            left_id=left, right_id=right, score=scoring.probability(weight, result.prior), weight=weight,
+            left_id=left, right_id=right, score=scoring.probability(weight), weight=weight,
             evidence=scoring.evidence(pl, pr), left_version=pl.record.version, right_version=pr.record.version,
         ))
     with transaction.atomic():

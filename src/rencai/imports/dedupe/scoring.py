@@ -118,17 +118,9 @@ WEIGHTS = {
 }
 
 
-def prior_for(records: int) -> float:
-    """The prior log2 odds for a registry of ``records``: a duplicate per ten or twenty records
-    among n²/2 pairs, so the odds fall as the registry grows (never above ``PRIOR_LOG2_ODDS``,
-    the value for 100,000). Without it a million records would hold ten times the look-alike
-    strangers at the same threshold."""
-    return min(PRIOR_LOG2_ODDS, math.log2(0.1 / max(records, 1)))
-
-
-def probability(weight: float, prior: float = PRIOR_LOG2_ODDS) -> float:
+def probability(weight: float) -> float:
     """The match probability of a summed weight (log2 Bayes factor) given the prior odds."""
-    odds = weight + prior
+    odds = weight + PRIOR_LOG2_ODDS
     if odds > 60:
         return 1.0
     if odds < -60:
@@ -136,10 +128,10 @@ def probability(weight: float, prior: float = PRIOR_LOG2_ODDS) -> float:
     return 1.0 / (1.0 + 2.0 ** -odds)
 
 
-def weight_for(probability_: float, prior: float = PRIOR_LOG2_ODDS) -> float:
+def weight_for(probability_: float) -> float:
     """The summed weight at which the match probability reaches ``probability_``."""
     probability_ = min(max(probability_, 1e-12), 1 - 1e-12)
-    return math.log2(probability_ / (1 - probability_)) - prior
+    return math.log2(probability_ / (1 - probability_)) - PRIOR_LOG2_ODDS
 
 
 # --- names ------------------------------------------------------------------------------------------
