@@ -22,7 +22,7 @@ def test_a_county_officer_walks_the_wizard(page, login, yanhu_officer, tmp_path)
     sheet.write_bytes(sheet_bytes(ROWS))
     login(yanhu_officer)
     sidebar = page.locator("aside.navbar-vertical")
-    sidebar.get_by_role("button", name="导入导出").click()
+    sidebar.get_by_role("button", name="导入与查重").click()
     sidebar.get_by_role("link", name="导入人才").click()
     expect(page).to_have_url(re.compile(r"/imports/$"))
 
