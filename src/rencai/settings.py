@@ -196,6 +196,10 @@ BACKUP_DIR = Path(env_str("RENCAI_BACKUP_DIR", str(VAR_DIR / "backups")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
+# Imports: the largest file (MB) and the most data rows a sheet may have; larger is refused
+# with a message before anything is read into memory.
+IMPORT_MAX_MB = env_int("RENCAI_IMPORT_MAX_MB", 100, minimum=1)
+IMPORT_MAX_ROWS = env_int("RENCAI_IMPORT_MAX_ROWS", 1_000_000, minimum=1)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

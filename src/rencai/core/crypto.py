@@ -8,6 +8,7 @@ Ciphertexts are ``v1:`` + base64(nonce ‖ AES-256-GCM(ciphertext ‖ tag)).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -35,18 +36,25 @@ def derived_key(label: str) -> bytes:
     return _derive(settings.FIELD_KEY, label.encode())
 
 
+@lru_cache(maxsize=8)
+def _field_cipher(master: str) -> AESGCM:
+    # One cipher object per key: building one per value was most of the cost of reading a
+    # million protected values (an export's masked mobile column).
+    return AESGCM(_derive(master, b"field-encryption"))
+
+
 def encrypt(plaintext: str) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(derived_key("field-encryption")).encrypt(nonce, plaintext.encode("utf-8"), None)
+    sealed = _field_cipher(settings.FIELD_KEY).encrypt(nonce, plaintext.encode("utf-8"), None)
     return CIPHER_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
 
 def decrypt(token: str) -> str:
     if not token.startswith(CIPHER_PREFIX):
         raise DecryptionError("not a rencai ciphertext")
-    raw = base64.b64decode(token[len(CIPHER_PREFIX):])
+    raw = binascii.a2b_base64(token[len(CIPHER_PREFIX):])
     try:
-        return AESGCM(derived_key("field-encryption")).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+        return _field_cipher(settings.FIELD_KEY).decrypt(raw[:12], raw[12:], None).decode("utf-8")
     except InvalidTag as exc:
         raise DecryptionError("ciphertext failed authentication") from exc
 

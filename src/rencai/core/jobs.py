@@ -12,7 +12,7 @@ autodiscovery, like ``admin.py``)::
                 return {"summary": f"已导入 {number - 1} 行后取消"}
             ...
             ctx.progress(number * 100 // len(rows), f"第 {number} 行")
-        return {"summary": "导入完成", "created": created}
+        return {"summary": "导入完成", "created": created, "url": "/imports/batches/7/", "url_label": "查看批次"}
 
 and a service starts it with ``enqueue("imports.talents", {"upload": 7}, user, "导入 人才.xlsx")``.
 
@@ -42,12 +42,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db import DatabaseError, OperationalError, close_old_connections, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -69,7 +70,14 @@ GENERIC_FAILURE = gettext_noop("任务执行出错（%(name)s），详细信息�
 
 
 class JobError(Exception):
-    """A failure whose message is meant for the user (and carries no personal data)."""
+    """A failure whose message is meant for the user (and carries no personal data).
+
+    ``result`` is kept with the failed job like a finished job's result (say, the link to an
+    import's error report)."""
+
+    def __init__(self, message: str, result: dict | None = None):
+        super().__init__(message)
+        self.result = result or {}
 
 
 class JobCancelled(Exception):
@@ -140,6 +148,8 @@ class JobContext:
         self.cancel_seen = False
         self._last_written: tuple[int, str] | None = None
         self._last_write_at = 0.0
+        # Transactions open when the job started are not the job's own (a test's, say).
+        self._atomic_depth = len(connections[router.db_for_write(Job)].atomic_blocks)
 
     @property
     def attempt(self) -> int:
@@ -147,7 +157,12 @@ class JobContext:
         return self.job.attempts
 
     def progress(self, percent: float, message: str = "") -> None:
-        """Report progress (0–100) and what is being done; shown to the user within a second."""
+        """Report progress (0–100) and what is being done; shown to the user within a second.
+
+        Inside a transaction of the job's own (an import commits as one), the report goes to the
+        job's side file instead of its row: an update of the row would stay invisible until the
+        commit, hold the row's lock against a cancel request on PostgreSQL, and on SQLite wait for
+        the write lock the job itself holds."""
         state = (max(0, min(100, int(percent))), str(message)[:500])
         now = time.monotonic()
         if state == self._last_written:
@@ -155,20 +170,66 @@ class JobContext:
         # A new percentage is always written; a new message alone at most once a second.
         if self._last_written and state[0] == self._last_written[0] and now - self._last_write_at < 1.0:
             return
-        Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
-            progress=state[0], message=state[1], heartbeat_at=timezone.now()
-        )
+        if len(connections[router.db_for_write(Job)].atomic_blocks) > self._atomic_depth:
+            write_side_file(self.job.pk, {"progress": state[0], "message": state[1]})
+        else:
+            Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+                progress=state[0], message=state[1], heartbeat_at=timezone.now()
+            )
         self._last_written, self._last_write_at = state, now
 
     def cancelled(self) -> bool:
         """Whether the user asked to cancel; a job checks this between steps and stops."""
         if not self.cancel_seen:
-            self.cancel_seen = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+            self.cancel_seen = cancel_file(self.job.pk).exists() or Job.objects.filter(
+                pk=self.job.pk, cancel_requested=True).exists()
         return self.cancel_seen
 
     def check_cancelled(self) -> None:
         if self.cancelled():
             raise JobCancelled
+
+
+# --- the side files of a running job ------------------------------------------------------------------
+# A job that works inside one long transaction cannot report through its row until it commits (see
+# JobContext.progress). Its progress, its worker's heartbeat and a cancel request then travel
+# through two small files under var/jobs/, which the status page, the stale-job sweep and
+# ``cancelled()`` read beside the row. They are removed when the job ends.
+def side_file(job_id) -> Path:
+    return Path(settings.VAR_DIR) / "jobs" / f"{job_id}.json"
+
+
+def cancel_file(job_id) -> Path:
+    return Path(settings.VAR_DIR) / "jobs" / f"{job_id}.cancel"
+
+
+def write_side_file(job_id, state: dict) -> None:
+    path = side_file(job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_side_file(job_id) -> dict:
+    try:
+        return json.loads(side_file(job_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def side_file_fresh(job_id, now: float | None = None) -> bool:
+    """Whether the job's heartbeat touched its side file within the stale interval."""
+    try:
+        age = (now or time.time()) - side_file(job_id).stat().st_mtime
+    except OSError:
+        return False
+    return age < stale_after().total_seconds()
+
+
+def remove_side_files(job_id) -> None:
+    for path in (side_file(job_id), cancel_file(job_id)):
+        path.unlink(missing_ok=True)
 
 
 # --- the queue ---------------------------------------------------------------------------------------
@@ -245,18 +306,34 @@ def can_cancel(user, job: Job) -> bool:
 
 
 def request_cancel(job: Job, user) -> bool:
-    """Cancel a queued job now, or ask a running one to stop; False if it already finished."""
+    """Cancel a queued job now, or ask a running one to stop; False if it already finished.
+
+    A running job is also told through its cancel file, which it reads even while its own
+    transaction holds SQLite's write lock (the row then cannot be written until it ends; the
+    request is recorded on the row and in the audit log when the job finishes)."""
     now = timezone.now()
-    with transaction.atomic():
-        if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.CANCELLED, cancel_requested=True, finished_at=now, message=_("已取消")
-        ):
-            message = _("取消排队中的后台任务")
-        elif Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True):
-            message = _("请求取消运行中的后台任务")
-        else:
-            return False
-        audit.record(AuditAction.JOB, obj=job, actor=user, message=message)
+    if job.status == JobStatus.RUNNING:
+        path = cancel_file(job.pk)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(getattr(user, "pk", "") or ""), encoding="utf-8")
+    try:
+        with transaction.atomic():
+            if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+                status=JobStatus.CANCELLED, cancel_requested=True, finished_at=now, message=_("已取消")
+            ):
+                message = _("取消排队中的后台任务")
+            elif Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True):
+                message = _("请求取消运行中的后台任务")
+            else:
+                cancel_file(job.pk).unlink(missing_ok=True)
+                return False
+            audit.record(AuditAction.JOB, obj=job, actor=user, message=message)
+    except OperationalError:
+        if not cancel_file(job.pk).exists():
+            raise
+        logger.info("job %s: cancel requested through its file (the database is busy with the job)", job.pk)
+        job.cancel_requested = True
+        return True
     job.refresh_from_db()
     return True
 
@@ -298,10 +375,14 @@ class _Heartbeat(threading.Thread):
         super().__init__(name=f"rencai-heartbeat-{job_id}", daemon=True)
         self.job_id, self.worker, self.interval = job_id, worker, interval
         self._halt = threading.Event()
+        write_side_file(job_id, {})
 
     def run(self) -> None:
         try:
             while not self._halt.wait(self.interval):
+                path = side_file(self.job_id)
+                if path.exists():
+                    path.touch()
                 try:
                     Job.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, worker=self.worker).update(
                         heartbeat_at=timezone.now()
@@ -348,11 +429,15 @@ def run_job(job: Job, worker: str) -> str:
             status = JobStatus.CANCELLED
     except JobCancelled:
         status = JobStatus.CANCELLED
+    except JobError as exc:
+        logger.info("job %s (%s) refused", job.pk, job.kind)
+        status, error, result = JobStatus.FAILED, failure_message(exc), _storable(exc.result)
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         status, error = JobStatus.FAILED, failure_message(exc)
     finally:
         heartbeat.finish()
+    _record_filed_cancel(job)
     now = timezone.now()
     changes: dict[str, Any] = {"status": status, "finished_at": now, "heartbeat_at": now, "result": result, "error": error}
     if status == JobStatus.SUCCEEDED:
@@ -361,8 +446,23 @@ def run_job(job: Job, worker: str) -> str:
         changes["message"] = _("已取消")
     # Conditional on still being ours: a job taken away meanwhile keeps what the taker wrote.
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, worker=worker).update(**changes)
+    remove_side_files(job.pk)
     logger.info("job %s (%s) %s", job.pk, job.kind, status)
     return status
+
+
+def _record_filed_cancel(job: Job) -> None:
+    """A cancel request that only reached the job's cancel file (the database was busy with the
+    job): put it on the row and in the audit log now."""
+    path = cancel_file(job.pk)
+    if not path.exists() or Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
+        return
+    from rencai.core.models import User
+
+    requester = User.objects.filter(pk=path.read_text(encoding="utf-8").strip() or None).first()
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+        audit.record(AuditAction.JOB, obj=job, actor=requester, message=_("请求取消运行中的后台任务"))
 
 
 def stale_after() -> timedelta:
@@ -383,6 +483,8 @@ def recover_interrupted_jobs(now=None) -> tuple[int, int]:
     stale = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - stale_after())
     never_beat = Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__isnull=True)
     for job in (stale | never_beat).only("pk", "kind", "worker", "heartbeat_at", "cancel_requested"):
+        if side_file_fresh(job.pk):
+            continue  # alive, inside a long transaction of its own (see JobContext.progress)
         same = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, worker=job.worker, heartbeat_at=job.heartbeat_at)
         spec = kinds.get(job.kind)
         if job.cancel_requested:

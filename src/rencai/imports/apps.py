@@ -8,3 +8,6 @@ class ImportsConfig(AppConfig):
     name = "rencai.imports"
     label = "imports"
     verbose_name = _("导入导出与查重")
+
+    def ready(self) -> None:
+        from rencai.imports import menus  # noqa: F401  (the sidebar group)

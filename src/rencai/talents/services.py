@@ -62,7 +62,7 @@ class PossibleDuplicates(ValidationError):
     def __init__(self, similar: list[Talent]):
         self.similar = similar
         super().__init__(
-            _("发现 %(count)d 条可能是同一人的记录（姓名相同，且出生日期或手机号码相同）。请核对；"
+            _("发现 %(count)d 条可能是同一人的记录（姓名相同或同音、相近，且出生日期或手机号码等相符）。请核对；"
               "确认不是同一人后，点击「仍然保存」。") % {"count": len(similar)},
             code="possible_duplicates",
         )
@@ -235,7 +235,22 @@ def find_duplicates(talent: Talent, *, user, limit: int = 10) -> DuplicateCheck:
             if check.id_match is not None:
                 visible = visible.exclude(pk=check.id_match.pk)
             check.similar = list(visible.select_related("region", "category")[:limit])
+        _add_scored_look_alikes(talent, check, user=user, limit=limit)
     return check
+
+
+def _add_scored_look_alikes(talent: Talent, check: DuplicateCheck, *, user, limit: int) -> None:
+    """Beside the exact rule above, the records the registry's dedupe scorer takes for the same
+    person (同音字 章伟/张伟, a character more or less, a birth date with swapped digits …), so the
+    warning at entry and the duplicate review queue judge alike. Only records ``user`` may see."""
+    from rencai.imports.dedupe import find_candidates_for
+
+    known = {t.pk for t in check.similar} | ({check.id_match.pk} if check.id_match is not None else set())
+    found = [pk for pk, _score in find_candidates_for(talent, user=user, exclude_pk=talent.pk, limit=limit)
+             if pk not in known]
+    if found and len(check.similar) < limit:
+        by_pk = Talent.objects.select_related("region", "category").in_bulk(found[: limit - len(check.similar)])
+        check.similar += [by_pk[pk] for pk in found if pk in by_pk]
 
 
 # --- one talent ----------------------------------------------------------------------------------

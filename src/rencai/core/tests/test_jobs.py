@@ -48,6 +48,31 @@ def refusing_job(ctx):
     raise JobError("第 3 行：身份证号码校验位不符")
 
 
+@register_job("tests.refuse_with_report")
+def refusing_with_report_job(ctx):
+    raise JobError("2 行有错误，未导入任何一行", {"errors": 2, "url": "/imports/batches/1/", "url_label": "查看错误报告"})
+
+
+@register_job("tests.in_one_transaction")
+def in_one_transaction_job(ctx):
+    from django.db import transaction
+
+    with transaction.atomic():
+        ctx.progress(37, "第 370 行")
+        SEEN["side"] = jobs.read_side_file(ctx.job.pk)
+        SEEN["row"] = Job.objects.values_list("progress", flat=True).get(pk=ctx.job.pk)
+        if ctx.params.get("cancel_through_file"):
+            jobs.cancel_file(ctx.job.pk).write_text(str(ctx.params["cancel_through_file"]), encoding="utf-8")
+            assert ctx.cancelled()
+            return {"summary": "stopped"}
+    return {"summary": "done"}
+
+
+@register_job("tests.linked")
+def linked_job(ctx):
+    return {"summary": "done", "url": "https://elsewhere.example/", "made": 3}
+
+
 @register_job("tests.cancelled_midway")
 def cancelled_midway_job(ctx):
     ctx.progress(10, "开始")
@@ -259,6 +284,37 @@ def test_the_worker_recovers_at_start_up_and_resumes(db):
     assert _status(other) == JobStatus.FAILED and other.error == "服务重启时任务被中断"
 
 
+def test_a_job_inside_its_own_transaction_reports_through_its_side_file(client, city_staff):
+    job = jobs.enqueue("tests.in_one_transaction", {}, city_staff)
+    claimed = jobs.claim_next("w")
+    # The page while the job runs reads the side file.
+    jobs.write_side_file(job.pk, {"progress": 37, "message": "第 370 行"})
+    client.force_login(city_staff)
+    fragment = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert 'aria-valuenow="37"' in fragment and "第 370 行" in fragment
+    assert jobs.run_job(claimed, "w") == JobStatus.SUCCEEDED
+    assert SEEN["side"] == {"progress": 37, "message": "第 370 行"} and SEEN["row"] == 0
+    assert not jobs.side_file(job.pk).exists()
+
+
+def test_a_cancel_that_reached_only_the_file_stops_the_job_and_is_recorded_after(city_staff):
+    job = jobs.enqueue("tests.in_one_transaction", {"cancel_through_file": city_staff.pk}, city_staff)
+    assert _run_once() == JobStatus.CANCELLED
+    job.refresh_from_db()
+    assert job.cancel_requested and not jobs.cancel_file(job.pk).exists()
+    entry = AuditEntry.objects.filter(action=AuditAction.JOB, object_id=str(job.pk)).order_by("-pk").first()
+    assert entry.actor == city_staff and entry.message == "请求取消运行中的后台任务"
+
+
+def test_a_stale_row_with_a_fresh_side_file_is_alive(db):
+    job = _cut_off("tests.once")
+    jobs.write_side_file(job.pk, {})
+    assert jobs.recover_interrupted_jobs() == (0, 0)
+    assert _status(job) == JobStatus.RUNNING
+    jobs.remove_side_files(job.pk)
+    assert jobs.recover_interrupted_jobs() == (0, 1)
+
+
 def test_a_job_that_never_beat_is_recovered_too(db):
     job = Job.objects.create(kind="tests.once", title="x", status=JobStatus.RUNNING, worker="gone:1")
     assert jobs.recover_interrupted_jobs() == (0, 1)
@@ -383,6 +439,24 @@ def test_the_detail_page_polls_while_running_and_stops_when_finished(client, cit
     finished = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in finished and "hx-get" not in finished
     assert "全部完成" in finished and 'aria-valuenow="100"' in finished and "取消任务" not in finished
+
+
+def test_a_refusal_keeps_its_result_and_links_to_it(client, city_staff):
+    job = jobs.enqueue("tests.refuse_with_report", {}, city_staff)
+    assert _run_once() == JobStatus.FAILED
+    job.refresh_from_db()
+    assert job.error == "2 行有错误，未导入任何一行" and job.result["errors"] == 2
+    client.force_login(city_staff)
+    fragment = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert 'href="/imports/batches/1/"' in fragment and "查看错误报告" in fragment
+
+
+def test_a_result_link_must_stay_on_the_site(client, city_staff):
+    job = jobs.enqueue("tests.linked", {}, city_staff)
+    assert _run_once() == JobStatus.SUCCEEDED
+    client.force_login(city_staff)
+    fragment = client.get(reverse("job_detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert "elsewhere.example" not in fragment and "data-job-result-link" not in fragment and "made" in fragment
 
 
 def test_the_failed_fragment_shows_the_error(client, city_staff):

@@ -33,14 +33,28 @@ def _sees_everyone(user) -> bool:
     return user.has_perm("core.view_job") and user.sees_all_regions
 
 
+def _local_url(url) -> str:
+    """``url`` when it is a path on this site, else "" (a job's result never links elsewhere)."""
+    url = str(url or "")
+    return url if url.startswith("/") and not url.startswith(("//", "/\\")) else ""
+
+
 def _status_context(request, job) -> dict:
     result = job.result or {}
+    if job.status == JobStatus.RUNNING:
+        # A job inside one long transaction reports through its side file (see core.jobs).
+        reported = service.read_side_file(job.pk)
+        if reported.get("progress", -1) >= job.progress:
+            job.progress, job.message = reported["progress"], reported.get("message", job.message)
     return {
         "job": job,
         "badge": STATUS_BADGES.get(job.status, "bg-secondary-lt"),
         "can_cancel": service.can_cancel(request.user, job),
         "summary": result.get("summary", ""),
-        "result_rows": [(key, value) for key, value in result.items() if key != "summary"],
+        # A job may point to what it made (an import batch, an export file): "url" and "url_label".
+        "result_url": _local_url(result.get("url")),
+        "result_url_label": result.get("url_label") or _("查看结果"),
+        "result_rows": [(key, value) for key, value in result.items() if key not in ("summary", "url", "url_label")],
     }
 
 

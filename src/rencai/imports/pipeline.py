@@ -1,0 +1,851 @@
+"""The import of talents from a sheet: preview, commit, undo, error report and template.
+
+One pass over the rows, a chunk at a time: each row is cleaned (``cleaning.Cleaner``), matched
+against the registry and given a status — new, update of an existing person, possible duplicate,
+error, or skip (an existing person in "skip" mode, or nothing to change). Matching is on the
+ID-card number through its keyed hash; a row without one matches a visible record of the same
+name with the same birth date or mobile number (so a sheet without ID numbers imported twice
+creates nobody twice). Rows that look like someone already registered but are not surely them
+are "possible duplicates": reported, not written (the dedupe queue settles them).
+
+The commit is one transaction. New talents are written through the database driver's bulk path
+with their search terms (``talents.search.index_bulk``); updated ones with ``bulk_update``, their
+replaced values kept (encrypted) for undo. Bulk writes send no signals, so the batch is audited
+once, as a whole. All or nothing by default: a row error rolls everything back and the batch
+keeps the errors for the report; ``valid_only`` writes the good rows and reports the others.
+
+Progress is reported once per chunk from inside that transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rencai.core import audit, crypto
+from rencai.core.models.audit import AuditAction
+from rencai.core.scope import scope_region_ids, user_can
+from rencai.imports.cleaning import Cleaner, is_blank
+from rencai.imports.mapping import FIELDS
+from rencai.imports.models import ImportBatch, ImportBatchStatus, ImportChange
+from rencai.imports.readers import ImportFileError, header_texts
+from rencai.talents import search
+from rencai.talents.choices import TalentSource
+from rencai.talents.models import Talent, TalentSearchTerm
+
+CHUNK_ROWS = 5000
+LARGE_LOAD_ROWS = 100_000
+MAX_STORED_ERRORS = 100_000
+MODES = ("skip", "update", "fill")
+NEW, UPDATE, DUPLICATE, ERROR, SKIP = "new", "update", "duplicate", "error", "skip"
+STATUS_LABELS = {NEW: _("新增"), UPDATE: _("更新已有人才"), DUPLICATE: _("可能重复"), ERROR: _("有错误"),
+                 SKIP: _("跳过")}
+# Fields an import writes as foreign keys (the cleaner gives their ids).
+FK_FIELDS = {name for name, spec in FIELDS.items() if spec.kind in ("dictionary", "category", "region")}
+
+
+class ImportRefused(Exception):
+    """Nothing was imported (errors in an all-or-nothing import, or no row to import)."""
+
+    def __init__(self, batch: ImportBatch, message: str):
+        super().__init__(message)
+        self.batch = batch
+        self.message = message
+
+
+class UndoRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class _Rollback(Exception):
+    pass
+
+
+@dataclass
+class ImportOptions:
+    """What the user chose in the wizard (or on the command line)."""
+
+    sheet: str | int = 0
+    header_row: int = 0
+    columns: dict[int, str] = field(default_factory=dict)
+    mode: str = "skip"
+    valid_only: bool = False
+    fixed: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.columns = {int(k): v for k, v in (self.columns or {}).items() if v}
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}")
+        unknown = (set(self.columns.values()) | set(self.fixed or {})) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+
+    def to_json(self) -> dict:
+        return {"sheet": self.sheet, "header_row": self.header_row,
+                "columns": {str(k): v for k, v in self.columns.items()}, "mode": self.mode,
+                "valid_only": self.valid_only, "fixed": dict(self.fixed or {})}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ImportOptions:
+        return cls(sheet=data.get("sheet", 0), header_row=int(data.get("header_row", 0)),
+                   columns=data.get("columns") or {}, mode=data.get("mode", "skip"),
+                   valid_only=bool(data.get("valid_only")), fixed=data.get("fixed") or {})
+
+
+@dataclass
+class RowResult:
+    """One data row: its number as Excel shows it, status, clean values, errors by column."""
+
+    number: int
+    status: str
+    values: dict
+    errors: dict[str, str] = field(default_factory=dict)
+    match: Talent | None = None
+    match_id: int | None = None
+    cells: list = field(default_factory=list)
+    bad_columns: list[int] = field(default_factory=list)
+    changes: dict = field(default_factory=dict)  # for an update: attname -> new value
+    display: dict = field(default_factory=dict)  # label -> text, for the preview table (personal data masked)
+    extra: dict = field(default_factory=dict)  # lookup hashes, for matching
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS[self.status])
+
+
+@dataclass
+class Preview:
+    upload: object
+    options: ImportOptions
+    headers: list[str]
+    counts: dict
+    rows: list[RowResult]
+    errors: list  # [number, {column: message}, [column indexes]] as ImportBatch.errors
+
+
+def _counts() -> dict:
+    return {NEW: 0, UPDATE: 0, DUPLICATE: 0, ERROR: 0, SKIP: 0, "total": 0}
+
+
+# --- the pass over the rows ---------------------------------------------------------------------------
+class _Pass:
+    def __init__(self, upload, options: ImportOptions, user, *, write: bool, keep: int,
+                 progress: Callable | None = None, cancelled: Callable | None = None, reference: str = ""):
+        self.upload, self.options, self.user = upload, options, user
+        self.write, self.keep = write, keep
+        self.progress, self.cancelled = progress, cancelled
+        self.reference = reference
+        self.counts = _counts()
+        self.kept: list[RowResult] = []
+        self.errors: list = []
+        # Rows seen so far, for the same person twice in one file. Keys are kept small (a million
+        # rows of a sheet are held beside the sheet itself): the ID number's first 17 digits as an
+        # int (the 18th follows from them), and the hash of (name, birth date) or (name, mobile).
+        self.seen_ids: dict[int, int] = {}
+        self.seen_people: dict[int, int] = {}
+        self.fields = sorted(set(options.columns.values()) | set(options.fixed or {}))
+        self.cleaner = Cleaner(user, self.fields)
+        self.sees_all = user.sees_all_regions
+        self.scope = set(scope_region_ids(user)) if not self.sees_all else set()
+        self.may_change = user_can(user, Talent, "change")
+        self.created_ids: list[int] = []
+        self.updated: list[int] = []
+        self.pending_changes: list[ImportChange] = []  # what updates replaced, saved with the batch
+        self._writer = None
+        self.now = timezone.now()
+        self.headers: list[str] = []
+        self.workbook = upload.open()
+        self.known_names: set[str] | None = None
+
+    # --- reading ------------------------------------------------------------------------------------
+    def rows(self):
+        workbook = self.workbook
+        sheet = self.options.sheet
+        workbook.check_rows(sheet)
+        self.total_rows = max(1, workbook.row_count(sheet) - self.options.header_row - 1)
+        header_row = self.options.header_row
+        found_header = False
+        for index, cells in enumerate(workbook.iter_rows(sheet)):
+            if index < header_row:
+                continue
+            if index == header_row:
+                self.headers = header_texts(cells)
+                found_header = True
+                continue
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
+                continue
+            yield index + 1, cells
+        if not found_header:
+            raise ImportFileError(_("工作表是空的，或表头所在行（第 %(n)d 行）之后没有数据。") % {"n": header_row + 1})
+
+    def column_of(self, name: str) -> int | None:
+        for index, field_name in self.options.columns.items():
+            if field_name == name:
+                return index
+        return None
+
+    def label_of(self, name: str) -> str:
+        index = self.column_of(name)
+        if index is not None and index < len(self.headers) and self.headers[index]:
+            return self.headers[index]
+        return str(FIELDS[name].label)
+
+    # --- the pass -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        chunk: list = []
+        done = 0
+        for number, cells in self.rows():
+            chunk.append((number, cells))
+            if len(chunk) >= CHUNK_ROWS:
+                self.chunk(chunk)
+                done += len(chunk)
+                chunk = []
+                self.report(done)
+        if chunk:
+            self.chunk(chunk)
+            done += len(chunk)
+        if self.counts["total"] == 0:
+            raise ImportFileError(_("工作表在表头之后没有数据行。"))
+        self.report(done)
+
+    def report(self, done: int) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise _Cancelled
+        if self.progress is not None:
+            self.progress(min(99, done * 100 // self.total_rows), _("已处理 %(n)s 行") % {"n": f"{done:,}"})
+
+    def chunk(self, rows: list) -> None:
+        columns = list(self.options.columns.items())
+        fixed = {name: value for name, value in (self.options.fixed or {}).items() if not is_blank(value)}
+        results: list[RowResult] = []
+        for number, cells in rows:
+            raw = dict(fixed)  # the file's values, where the row's cell is blank
+            width = len(cells)
+            for index, name in columns:
+                if index < width:
+                    value = cells[index]
+                    if value is not None and not (value.__class__ is str and not value.strip()):
+                        raw[name] = value
+            values, errors = self.cleaner.clean(raw)
+            result = RowResult(number, ERROR if errors else NEW, values, cells=cells)
+            if errors:
+                self.fail(result, errors)
+            results.append(result)
+        self.match(results)
+        for result in results:
+            self.counts[result.status] += 1
+            self.counts["total"] += 1
+            if len(self.kept) < self.keep:
+                self.kept.append(result)
+            if result.status in (ERROR, DUPLICATE) and len(self.errors) < MAX_STORED_ERRORS:
+                self.errors.append([result.number, result.errors, result.bad_columns])
+        # All or nothing: after the first error nothing more is written (the rest is only checked,
+        # for the report) and the transaction is rolled back at the end.
+        if self.write and (self.options.valid_only or self.counts[ERROR] == 0):
+            self.commit_chunk(results)
+
+    def fail(self, result: RowResult, errors: dict[str, str]) -> None:
+        result.status = ERROR
+        for name, message in errors.items():
+            result.errors[self.label_of(name)] = message
+            index = self.column_of(name)
+            if index is not None:
+                result.bad_columns.append(index)
+
+    def visible(self, region_id: int) -> bool:
+        return self.may_change and (self.sees_all or region_id in self.scope)
+
+    # --- matching -----------------------------------------------------------------------------------
+    def match(self, results: list[RowResult]) -> None:
+        candidates = [r for r in results if r.status != ERROR]
+        by_hash: dict[str, list[RowResult]] = {}
+        for result in candidates:
+            number = result.values.get("id_card")
+            if number:
+                digest = crypto.lookup_hash("id_card", number)
+                result.extra["id_hash"] = digest
+                seen_key = int(number[:17])
+                first = self.seen_ids.get(seen_key)
+                if first is not None:
+                    self.fail(result, {"id_card": _("与第 %(n)d 行的身份证号码相同，同一人只能有一行") % {"n": first}})
+                    continue
+                self.seen_ids[seen_key] = result.number
+                by_hash.setdefault(digest, []).append(result)
+        existing = {}
+        hashes = list(by_hash)
+        for start in range(0, len(hashes), 900):
+            for row in Talent.objects.filter(id_card_hash__in=hashes[start:start + 900]).values_list(
+                    "id_card_hash", "id", "region_id"):
+                existing[row[0]] = row[1:]
+        unresolved = []
+        for result in candidates:
+            if result.status == ERROR:
+                continue
+            digest = result.extra.get("id_hash")
+            found = existing.get(digest) if digest else None
+            if found is None:
+                unresolved.append(result)
+                continue
+            pk, region_id = found
+            if not self.visible(region_id):
+                self.fail(result, {"id_card": _("其他地区已登记相同身份证号的人才，不能重复导入。如需转入本地区管理，请与市人才办联系。")})
+                continue
+            result.match_id = pk
+            result.status = UPDATE
+        self.match_by_name(unresolved)
+        for result in candidates:
+            if result.status == NEW:
+                errors: dict[str, str] = {}
+                self.cleaner.defaults_for_new(result.values, errors)
+                if errors:
+                    self.fail(result, errors)
+        self.decide([r for r in candidates if r.status == UPDATE])
+
+    def match_by_name(self, results: list[RowResult]) -> None:
+        """Rows no ID number placed: the same name with the same birth date or mobile."""
+        if self.known_names is None:
+            # The names registered before this import, read once: most rows of a new sheet name
+            # nobody registered, and are not looked up at all (people this import adds are
+            # matched by ``seen_people``).
+            self.known_names = set(Talent.objects.values_list("name", flat=True).distinct().iterator(chunk_size=20_000))
+        names = {r.values["name"] for r in results} & self.known_names
+        people: dict[str, list] = {}
+        name_list = sorted(names)
+        for start in range(0, len(name_list), 900):
+            rows = Talent.objects.filter(name__in=name_list[start:start + 900]).values_list(
+                "name", "id", "region_id", "birth_date", "mobile_hash", "id_card_hash")
+            for row in rows:
+                people.setdefault(row[0], []).append(row[1:])
+        for result in results:
+            values = result.values
+            mobile = values.get("mobile")
+            birth = values.get("birth_date")
+            keys = [hash(k) for k in ((values["name"], "b", birth), (values["name"], "m", mobile)) if k[2]]
+            earlier = next((self.seen_people[k] for k in keys if k in self.seen_people), None)
+            for k in keys:
+                self.seen_people.setdefault(k, result.number)
+            if earlier is not None:
+                result.status = DUPLICATE
+                result.errors[_("重复")] = _("与第 %(n)d 行可能是同一人（姓名相同，且出生日期或手机号码相同），未导入") % {"n": earlier}
+                continue
+            registered = people.get(values["name"])
+            if not registered:
+                continue
+            mobile_hash = crypto.lookup_hash("mobile", mobile) if mobile else None
+            same = [p for p in registered
+                    if self.visible(p[1]) and ((birth and p[2] == birth) or (mobile_hash and p[3] == mobile_hash))]
+            if not same:
+                continue
+            row_has_id = bool(values.get("id_card"))
+            if len(same) == 1 and not row_has_id:
+                result.match_id = same[0][0]
+                result.status = UPDATE
+                continue
+            if row_has_id and all(p[4] for p in same):
+                continue  # registered people with other ID numbers: someone else of the same name
+            result.status = DUPLICATE
+            result.errors[_("重复")] = _("可能与已登记的 %(n)d 人是同一人（姓名相同，且出生日期或手机号码相同），未导入；"
+                                       "请核对后单独录入，或在查重中合并") % {"n": len(same)}
+
+    def decide(self, matched: list[RowResult]) -> None:
+        """For rows that match a record: skip, or the fields an update or fill would change."""
+        if not matched:
+            return
+        mode = self.options.mode
+        if mode == "skip":
+            for result in matched:
+                result.status = SKIP
+            return
+        ids = [r.match_id for r in matched]
+        talents = {}
+        query = Talent.objects.filter(pk__in=ids)
+        if self.write:
+            query = query.select_for_update()
+        for talent in query:
+            talents[talent.pk] = talent
+        for result in matched:
+            talent = talents[result.match_id]
+            result.match = talent
+            changes = {}
+            for name, value in result.values.items():
+                if name not in FIELDS:
+                    continue
+                attname = f"{name}_id" if name in FK_FIELDS else name
+                current = getattr(talent, attname)
+                if mode == "fill" and current not in (None, ""):
+                    continue
+                if current != value:
+                    changes[attname] = value
+            if not changes:
+                result.status = SKIP
+            else:
+                result.changes = changes
+
+    # --- writing ------------------------------------------------------------------------------------
+    def commit_chunk(self, results: list[RowResult]) -> None:
+        from rencai.talents.demo import _BulkWriter
+
+        new = [r for r in results if r.status == NEW]
+        if new:
+            writer = self._writer
+            if writer is None:
+                writer = self._writer = _BulkWriter(Talent, self.now, with_pk=True)
+            ids = writer.reserve_ids(len(new))
+            rows = []
+            user_id = self.user.pk
+            for pk, result in zip(ids, new, strict=True):
+                values = {(f"{k}_id" if k in FK_FIELDS else k): v for k, v in result.values.items()}
+                values.update(id=pk, source=TalentSource.IMPORT, source_ref=self.reference,
+                              created_by_id=user_id, updated_by_id=user_id)
+                rows.append(writer.row(values))
+                result.match_id = pk
+            writer.write(rows)
+            self.created_ids += ids
+            attnames = writer.attnames
+            positions = [attnames.index(name) for name in _SEARCH_FIELDS]
+            search.index_bulk([_Indexed(row, positions) for row in rows], replace=False)
+        updates = [r for r in results if r.status == UPDATE]
+        if updates:
+            changed_fields: set[str] = set()
+            talents = []
+            records = []
+            for result in updates:
+                talent = result.match
+                changes = result.changes
+                before = {name: _plain(getattr(talent, name)) for name in changes}
+                for name, value in changes.items():
+                    setattr(talent, name, value)
+                changed_fields |= set(changes)
+                talent.id_card_hash = crypto.lookup_hash("id_card", talent.id_card) if talent.id_card else ""
+                talent.mobile_hash = crypto.lookup_hash("mobile", talent.mobile) if talent.mobile else ""
+                talent.version += 1
+                talent.updated_at = self.now
+                talent.updated_by_id = self.user.pk
+                talents.append(talent)
+                records.append(ImportChange(talent_id=talent.pk, version=talent.version,
+                                            before=json.dumps(before, ensure_ascii=False)))
+            fields = sorted(changed_fields | {"id_card_hash", "mobile_hash", "version", "updated_at", "updated_by"})
+            Talent.objects.bulk_update(talents, fields, batch_size=500)
+            self.updated += [t.pk for t in talents]
+            self.pending_changes += records
+            search.index_bulk(talents, replace=True)
+
+
+_SEARCH_FIELDS = ("id", "name", *(name for name, _kind in search.TEXT_FIELDS))
+
+
+class _Indexed:
+    """What the search index reads of a new talent (its id and texts), without building a model
+    instance per row."""
+
+    __slots__ = _SEARCH_FIELDS
+
+    def __init__(self, row: list, positions: list[int]):
+        for name, position in zip(_SEARCH_FIELDS, positions, strict=True):
+            setattr(self, name, row[position])
+
+    @property
+    def pk(self):
+        return self.id
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _restore(attname: str, value):
+    field_obj = Talent._meta.get_field(attname[:-3] if attname.endswith("_id") and attname[:-3] in FK_FIELDS
+                                       else attname)
+    if value is not None and field_obj.get_internal_type() == "DateField":
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def display_values(cleaner: Cleaner, values: dict, user) -> dict[str, str]:
+    """A row's clean values as the preview shows them: labels for references and choices, dates
+    as YYYY-MM-DD, ID-card and mobile numbers masked unless the user may see them in full."""
+    from rencai.core.validators import mask_id_card, mask_mobile
+
+    full = getattr(user, "can_view_personal", False)
+    out = {}
+    for name, value in values.items():
+        spec = FIELDS.get(name)
+        if spec is None:
+            continue
+        if spec.kind in ("dictionary", "category"):
+            text = cleaner.item_labels.get(value, "")
+        elif spec.kind == "region":
+            text = cleaner.region_names.get(value, "")
+        elif spec.choices is not None:
+            text = str(spec.choices(value).label)
+        elif spec.kind == "gender":
+            text = {"male": "男", "female": "女"}.get(value, "")
+        elif spec.kind == "id_card":
+            text = value if full else mask_id_card(value)
+        elif spec.kind == "mobile":
+            text = value if full else mask_mobile(value)
+        elif isinstance(value, dt.date):
+            text = value.isoformat()
+        else:
+            text = str(value)
+        out[str(spec.label)] = text
+    return out
+
+
+# --- public functions ---------------------------------------------------------------------------------
+def preview(upload, options: ImportOptions, user, limit: int = 200, progress: Callable | None = None,
+            cancelled: Callable | None = None) -> Preview:
+    """Clean and match every row without writing; the first ``limit`` rows kept for display.
+    ``progress`` and ``cancelled`` as for ``run_import`` (a large sheet is checked in a job)."""
+    run = _Pass(upload, options, user, write=False, keep=limit, progress=progress, cancelled=cancelled)
+    try:
+        run.run()
+    except _Cancelled as exc:
+        from rencai.core.jobs import JobCancelled
+
+        raise JobCancelled from exc
+    missing = {row.match_id for row in run.kept if row.match_id and row.match is None}
+    found = Talent.objects.in_bulk(missing) if missing else {}
+    for row in run.kept:
+        if row.match is None and row.match_id:
+            row.match = found.get(row.match_id)
+        row.display = display_values(run.cleaner, row.values, user)
+    return Preview(upload=upload, options=options, headers=run.headers, counts=run.counts, rows=run.kept,
+                   errors=run.errors)
+
+
+def run_import(upload, options: ImportOptions, user, progress: Callable | None = None,
+               cancelled: Callable | None = None, *, batch: ImportBatch | None = None) -> ImportBatch:
+    """Import the rows of ``upload`` as ``options`` say, in one transaction; return the batch.
+
+    Raises ``ImportRefused`` when nothing was imported (row errors in an all-or-nothing import,
+    or no row to write), ``ImportFileError`` for a file that cannot be read; the batch records
+    the outcome either way. ``batch``: a queued batch made by the caller (the wizard's job).
+    """
+    if batch is None:
+        batch = ImportBatch.objects.create(upload=upload, user=user, options=options.to_json(),
+                                           created_by=user, updated_by=user)
+    batch.status = ImportBatchStatus.RUNNING
+    batch.save(update_fields=["status", "updated_at"])
+    run = _Pass(upload, options, user, write=True, keep=0, progress=progress, cancelled=cancelled,
+                reference=batch.reference)
+    using = router.db_for_write(Talent)
+    outcome = None
+    try:
+        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)):
+            run.run()
+            if run.counts[ERROR] and not options.valid_only:
+                raise _Rollback
+            for change in run.pending_changes:
+                change.batch = batch
+            ImportChange.objects.bulk_create(run.pending_changes, batch_size=1000)
+            _finish(batch, run, ImportBatchStatus.DONE, "")
+            audit.record(AuditAction.CREATE, obj=batch, actor=user, changes={
+                "file": upload.file_name, "sha256": upload.sha256, "counts": batch.counts},
+                message=_("导入人才：%(summary)s") % {"summary": batch.message})
+    except _Rollback:
+        outcome = ImportBatchStatus.FAILED
+    except _Cancelled:
+        outcome = ImportBatchStatus.CANCELLED
+    except ImportFileError as exc:
+        batch.errors = []
+        batch.status = ImportBatchStatus.FAILED
+        batch.message = exc.message
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["errors", "status", "message", "finished_at", "updated_at"])
+        raise
+    if outcome is not None:
+        run.created_ids, run.updated = [], []
+        _finish(batch, run, outcome, "")
+        if outcome == ImportBatchStatus.CANCELLED:
+            batch.message = _("导入已取消，没有导入任何数据。")
+        batch.save(update_fields=["message", "updated_at"])
+        raise ImportRefused(batch, batch.message)
+    if progress is not None:
+        progress(100, batch.message)
+    return batch
+
+
+def run_batch(batch: ImportBatch, progress: Callable | None = None, cancelled: Callable | None = None) -> ImportBatch:
+    """Run a queued batch (made by ``queue_batch``) as its user: what the background job calls."""
+    with audit.acting(batch.user):
+        return run_import(batch.upload, ImportOptions.from_json(batch.options), batch.user, progress, cancelled,
+                          batch=batch)
+
+
+def queue_batch(upload, options: ImportOptions, user) -> ImportBatch:
+    """A batch waiting to be run (by a job, or by ``run_batch`` at once)."""
+    return ImportBatch.objects.create(upload=upload, user=user, options=options.to_json(),
+                                      status=ImportBatchStatus.QUEUED, created_by=user, updated_by=user)
+
+
+@contextmanager
+def _load_mode(using: str, rows: int):
+    """A large page cache on SQLite while writing; and for a load as large as the registry itself
+    (a first load of a county's or the city's whole list), the registry's plain indexes dropped
+    and built again once at the end, as PostgreSQL's manual advises for populating a database:
+    one sort instead of a million index insertions. The indexes matching reads (the unique ID
+    hash, the name) stay. Inside the import's transaction, so a failure puts them back too."""
+    from rencai.talents.demo import _sqlite_cache
+
+    connection = connections[using]
+    large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
+    with _sqlite_cache(connection):
+        if not large:
+            yield
+            return
+        with _without_plain_indexes(connection), search.deferred_indexes(using):
+            yield
+
+
+@contextmanager
+def _without_plain_indexes(connection):
+    table = Talent._meta.db_table
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
+                "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
+                "quote_ident(i.indexname))::regclass)", [table])
+            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith("(name)")]
+        else:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
+            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith('("name")')]
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
+
+
+def _finish(batch: ImportBatch, run: _Pass, status: str, message: str) -> None:
+    counts = run.counts
+    created, updated = len(run.created_ids), len(run.updated)
+    batch.counts = {"created": created, "updated": updated, "skipped": counts[SKIP], "duplicates": counts[DUPLICATE],
+                    "errors": counts[ERROR], "total": counts["total"]}
+    batch.errors = run.errors
+    batch.status = status
+    batch.finished_at = timezone.now()
+    if status == ImportBatchStatus.FAILED:
+        batch.message = _("有 %(errors)d 行有错误，本次没有导入任何数据。请下载错误报告，改正后重新导入，"
+                          "或选择“只导入无误的行”。") % {"errors": counts[ERROR]}
+    else:
+        batch.message = message or _("共 %(total)d 行：新增 %(created)d，更新 %(updated)d，跳过 %(skipped)d，"
+                                     "可能重复 %(duplicates)d，有错误 %(errors)d。") % batch.counts
+    batch.save(update_fields=["counts", "errors", "status", "finished_at", "message", "updated_at"])
+
+
+def undo(batch: ImportBatch, user) -> None:
+    """Remove the talents a batch created and put back the values it replaced, in one
+    transaction; refused (``UndoRefused``) when any of those records changed since."""
+    if batch.status != ImportBatchStatus.DONE:
+        raise UndoRefused(_("只有已完成的导入批次可以撤销。"))
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ImportBatchStatus.DONE:
+            raise UndoRefused(_("只有已完成的导入批次可以撤销。"))
+        created = Talent.objects.filter(source_ref=batch.reference, source=TalentSource.IMPORT)
+        allowed = Talent.objects.restrict(user, "delete").filter(source_ref=batch.reference)
+        total = created.count()
+        if allowed.count() != total:
+            raise UndoRefused(_("本批次导入的人才中有不在您数据范围内的记录，不能撤销。"))
+        changed = created.exclude(version=1).count()
+        if changed:
+            raise UndoRefused(_("本批次新增的人才中有 %(n)d 条在导入后已被修改，不能撤销。") % {"n": changed})
+        related = _related_rows(created)
+        if related:
+            raise UndoRefused(_("本批次新增的人才已有关联记录（%(what)s），不能撤销。") % {"what": related})
+        changes = list(batch.changes.all())
+        current = {t.pk: t for t in Talent.objects.select_for_update().filter(pk__in=[c.talent_id for c in changes])}
+        stale = [c for c in changes if c.talent_id not in current or current[c.talent_id].version != c.version]
+        if stale:
+            raise UndoRefused(_("本批次更新的人才中有 %(n)d 条在导入后又被修改，不能撤销。") % {"n": len(stale)})
+        restored = []
+        fields: set[str] = set()
+        now = timezone.now()
+        for change in changes:
+            talent = current[change.talent_id]
+            for attname, value in json.loads(change.before).items():
+                setattr(talent, attname, _restore(attname, value))
+                fields.add(attname)
+            talent.id_card_hash = crypto.lookup_hash("id_card", talent.id_card) if talent.id_card else ""
+            talent.mobile_hash = crypto.lookup_hash("mobile", talent.mobile) if talent.mobile else ""
+            talent.version += 1
+            talent.updated_at, talent.updated_by = now, user
+            restored.append(talent)
+        if restored:
+            Talent.objects.bulk_update(restored, sorted(fields | {"id_card_hash", "mobile_hash", "version",
+                                                                  "updated_at", "updated_by"}), batch_size=500)
+            search.index_bulk(restored, replace=True)
+        using = router.db_for_write(Talent)
+        ids = list(created.values_list("id", flat=True))
+        for start in range(0, len(ids), 900):
+            part = ids[start:start + 900]
+            TalentSearchTerm.objects.filter(talent_id__in=part)._raw_delete(using)
+            Talent.objects.filter(pk__in=part)._raw_delete(using)
+        batch.status = ImportBatchStatus.UNDONE
+        batch.undone_at, batch.undone_by = now, user
+        batch.save(update_fields=["status", "undone_at", "undone_by", "updated_at"])
+        audit.record(AuditAction.DELETE, obj=batch, actor=user, changes={
+            "removed": len(ids), "restored": len(restored)},
+            message=_("撤销导入：删除新增的 %(removed)d 人，恢复更新的 %(restored)d 人") % {
+                "removed": len(ids), "restored": len(restored)})
+
+
+def _related_rows(created) -> str:
+    """Names of the records that hang off the created talents (other than search terms)."""
+    found = []
+    for relation in Talent._meta.related_objects:
+        model = relation.related_model
+        if model is TalentSearchTerm:
+            continue
+        if relation.many_to_many:
+            through = relation.through
+            link = next(f for f in through._meta.fields if f.related_model is Talent)
+            query = through.objects.filter(**{f"{link.name}__in": created})
+        else:
+            query = model._base_manager.filter(**{f"{relation.field.name}__in": created})
+        if query.exists():
+            found.append(str(model._meta.verbose_name))
+    for m2m in Talent._meta.many_to_many:
+        if m2m.remote_field.through.objects.filter(**{f"{m2m.m2m_field_name()}__in": created}).exists():
+            found.append(str(m2m.verbose_name))
+    return "、".join(dict.fromkeys(found))
+
+
+# --- files for the user -------------------------------------------------------------------------------
+def error_report(batch_or_preview) -> bytes:
+    """The rows with errors (and possible duplicates) as .xlsx: the original cells, a 错误原因
+    column, and the bad cells highlighted."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    if isinstance(batch_or_preview, ImportBatch):
+        upload = batch_or_preview.upload
+        options = ImportOptions.from_json(batch_or_preview.options)
+    else:
+        upload, options = batch_or_preview.upload, batch_or_preview.options
+    errors = {number: (messages, set(columns)) for number, messages, columns in batch_or_preview.errors}
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(str(_("错误报告")))
+    bad = PatternFill("solid", fgColor="FFC7CE")
+    bold = Font(bold=True)
+    workbook = upload.open()
+    width = 0
+    for index, cells in enumerate(workbook.iter_rows(options.sheet)):
+        number = index + 1
+        if index == options.header_row:
+            width = len(cells)
+            header = [WriteOnlyCell(sheet, value=_cell(v)) for v in cells]
+            for cell in header:
+                cell.font = bold
+            reason = WriteOnlyCell(sheet, value=str(_("错误原因")))
+            reason.font = bold
+            sheet.append([WriteOnlyCell(sheet, value=str(_("行号")))] + header + [None] * (width - len(cells)) + [reason])
+            continue
+        found = errors.get(number)
+        if found is None:
+            continue
+        messages, columns = found
+        row = []
+        for column, value in enumerate(cells):
+            cell = WriteOnlyCell(sheet, value=_cell(value))
+            if column in columns:
+                cell.fill = bad
+            row.append(cell)
+        row += [None] * (max(width, len(cells)) - len(cells))
+        text = "；".join(f"{column}：{message}" for column, message in messages.items())
+        sheet.append([number, *row, text])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value):
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
+        return "'" + value  # never a formula in a file we hand out
+    return value
+
+
+def template_workbook() -> bytes:
+    """A blank sheet to fill in: the headers, drop-down lists for the columns with fixed values,
+    text format for ID and phone columns, and an instructions sheet (填写说明)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from rencai.core.models import DictionaryItem
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(_("人才信息"))
+    lists = book.create_sheet(str(_("可选值")))
+    guide = book.create_sheet(str(_("填写说明")))
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+    list_column = 0
+    for index, spec in enumerate(FIELDS.values(), 1):
+        letter = get_column_letter(index)
+        cell = sheet.cell(row=1, column=index, value=str(spec.label) + ("*" if spec.required else ""))
+        cell.font = Font(bold=True, color="C00000" if spec.required else "000000")
+        cell.fill = head_fill
+        sheet.column_dimensions[letter].width = max(12, len(str(spec.label)) * 2 + 4)
+        if spec.kind in ("id_card", "mobile"):
+            for row in range(2, 1002):
+                sheet.cell(row=row, column=index).number_format = "@"
+        options: list[str] = []
+        if spec.choices is not None:
+            options = [str(label) for _value, label in spec.choices.choices]
+        elif spec.kind == "gender":
+            options = ["男", "女"]
+        elif spec.kind == "dictionary":
+            options = list(DictionaryItem.objects.filter(dictionary__code=spec.dictionary, is_active=True)
+                           .order_by("sort_order", "code").values_list("label", flat=True))
+        if options:
+            list_column += 1
+            list_letter = get_column_letter(list_column)
+            lists.cell(row=1, column=list_column, value=str(spec.label))
+            for row, option in enumerate(options, 2):
+                lists.cell(row=row, column=list_column, value=option)
+            validation = DataValidation(type="list", formula1=f"'{lists.title}'!${list_letter}$2:${list_letter}${len(options) + 1}",
+                                        allow_blank=True, showErrorMessage=False)
+            validation.add(f"{letter}2:{letter}10000")
+            sheet.add_data_validation(validation)
+    sheet.freeze_panes = "B2"
+    guide.append([str(_("栏目")), str(_("是否必填")), str(_("填写说明"))])
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    guide.append(["", "", str(_("每行一人；只有姓名必填。身份证号码、手机号码列已设为文本格式，请勿改成数字（否则后几位会丢失）。"))])
+    for spec in FIELDS.values():
+        guide.append([str(spec.label), str(_("必填")) if spec.required else "", spec.choices_hint])
+    guide.column_dimensions["A"].width = 24
+    guide.column_dimensions["C"].width = 80
+    lists.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
