@@ -54,6 +54,6 @@ def export_rows(ctx: JobContext) -> dict:
     return {
         "summary": summary, _("导出行数"): rows, _("格式"): spec.format,
         _("列"): "、".join(c.label for c in prepared.columns),
-        "file": path.name, "download_name": exporting.download_name(prepared.source, spec.extension),
+        "_file": path.name, "_download_name": exporting.download_name(prepared.source, spec.extension),
         "url": reverse("export_download", args=[ctx.job.pk]), "url_label": _("下载文件"),
     }

@@ -38,7 +38,7 @@ def preview_talents(ctx):
             "total": found.counts.get("total", 0), "errors": found.counts.get("error", 0)},
         "url": reverse("import_preview_result", args=[upload.pk, ctx.job.pk]),
         "url_label": _("查看检查结果"),
-        "preview": preview_state(found),
+        "_preview": preview_state(found),
     }
 
 

@@ -39,7 +39,9 @@ def _local_url(url) -> str:
     return url if url.startswith("/") and not url.startswith(("//", "/\\")) else ""
 
 
-def _status_context(request, job) -> dict:
+def status_context(request, job) -> dict:
+    """What ``core/jobs/_job_status.html`` shows of ``job``; a page of an area's own (an export's)
+    replaces ``status_url`` / ``cancel_url`` with its own views and may add a ``notice``."""
     result = job.result or {}
     if job.status == JobStatus.RUNNING:
         # A job inside one long transaction reports through its side file (see core.jobs).
@@ -54,7 +56,11 @@ def _status_context(request, job) -> dict:
         # A job may point to what it made (an import batch, an export file): "url" and "url_label".
         "result_url": _local_url(result.get("url")),
         "result_url_label": result.get("url_label") or _("查看结果"),
-        "result_rows": [(key, value) for key, value in result.items() if key not in ("summary", "url", "url_label")],
+        # Keys starting with "_" are the job's own bookkeeping (a file name, a preview), not for people.
+        "result_rows": [(key, value) for key, value in result.items()
+                        if key not in ("summary", "url", "url_label") and not key.startswith("_")],
+        "status_url": reverse("job_detail", args=[job.pk]),
+        "cancel_url": reverse("job_cancel", args=[job.pk]),
     }
 
 
@@ -79,7 +85,7 @@ def job_list(request):
 @login_required
 def job_detail(request, pk):
     job = get_object_or_404(service.visible_jobs(request.user), pk=pk)
-    context = _status_context(request, job)
+    context = status_context(request, job)
     if request.htmx:
         return render(request, "core/jobs/_job_status.html", context)
     context.update({
@@ -110,7 +116,7 @@ def job_cancel(request, pk):
             raise PermissionDenied
         service.request_cancel(job, request.user)
     if request.htmx:
-        return render(request, "core/jobs/_job_status.html", _status_context(request, job))
+        return render(request, "core/jobs/_job_status.html", status_context(request, job))
     return redirect("job_detail", pk=job.pk)
 
 

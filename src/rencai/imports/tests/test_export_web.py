@@ -199,7 +199,7 @@ def test_a_large_export_runs_as_a_job_with_a_download(client, yanhu_officer, tal
     assert response.status_code == 302 and response["Location"] == reverse("export_job", kwargs={"pk": job.pk})
     assert job.params["columns"] == ["name", "mobile"] and "user" not in job.params
     page = client.get(response["Location"]).content.decode()
-    assert "取消导出" in page and 'hx-trigger="every 1s"' in page
+    assert "取消任务" in page and 'hx-trigger="every 1s"' in page
     assert Worker().run_once() == JobStatus.SUCCEEDED
     job.refresh_from_db()
     page = client.get(reverse("export_job", kwargs={"pk": job.pk})).content.decode()

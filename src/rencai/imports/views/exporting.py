@@ -27,6 +27,7 @@ from rencai.core.models import Job
 from rencai.core.models.audit import AuditAction
 from rencai.core.models.jobs import JobStatus
 from rencai.core.scope import user_can
+from rencai.core.views import jobs as job_views
 from rencai.imports import exporting
 from rencai.imports.jobs_export import EXPORT_JOB
 
@@ -160,15 +161,16 @@ def _own_export_job(request, pk) -> Job:
 
 
 def _status_context(request, job: Job) -> dict:
+    """Core's job status, pointed at this page's own views (an export job is its owner's alone);
+    the download button is the job's result link while the file is kept."""
     result = job.result or {}
-    path = exporting.export_dir() / result["file"] if result.get("file") else None
-    return {
-        "job": job, "summary": result.get("summary", ""),
-        "can_cancel": job_service.can_cancel(request.user, job),
-        "download_url": reverse("export_download", kwargs={"pk": job.pk})
-        if job.status == JobStatus.SUCCEEDED and path is not None and path.exists() else None,
-        "expired": job.status == JobStatus.SUCCEEDED and (path is None or not path.exists()),
-    }
+    path = exporting.export_dir() / result["_file"] if result.get("_file") else None
+    context = job_views.status_context(request, job)
+    context.update(status_url=reverse("export_job", kwargs={"pk": job.pk}),
+                   cancel_url=reverse("export_cancel", kwargs={"pk": job.pk}))
+    if job.status == JobStatus.SUCCEEDED and (path is None or not path.exists()):
+        context.update(result_url="", notice=_("导出文件已过期删除，请重新导出。"))
+    return context
 
 
 @login_required
@@ -177,7 +179,7 @@ def export_job(request, pk):
     job = _own_export_job(request, pk)
     context = _status_context(request, job)
     if request.htmx:
-        return render(request, "imports/_export_status.html", context)
+        return render(request, "core/jobs/_job_status.html", context)
     context.update({
         "page_title": job.title,
         "breadcrumbs": [(_("首页"), reverse("home")), (_("后台任务"), reverse("job_list")), (job.title, None)],
@@ -192,7 +194,7 @@ def export_cancel(request, pk):
     if not job.is_finished:
         job_service.request_cancel(job, request.user)
     if request.htmx:
-        return render(request, "imports/_export_status.html", _status_context(request, job))
+        return render(request, "core/jobs/_job_status.html", _status_context(request, job))
     return redirect("export_job", pk=job.pk)
 
 
@@ -203,14 +205,14 @@ def export_download(request, pk):
     job = _own_export_job(request, pk)
     exporting.sweep_exports()
     result = job.result or {}
-    if job.status != JobStatus.SUCCEEDED or not result.get("file"):
+    if job.status != JobStatus.SUCCEEDED or not result.get("_file"):
         raise Http404
-    path = exporting.export_dir() / result["file"]
+    path = exporting.export_dir() / result["_file"]
     if not path.exists():
         messages.error(request, _("导出文件已过期删除（保留 %(hours)d 小时），请重新导出。") % {"hours": exporting.KEEP_HOURS})
         return redirect("export_job", pk=job.pk)
     from rencai.core import audit
 
     audit.record(AuditAction.EXPORT, obj=job, message=_("下载导出文件：%(title)s") % {"title": job.title},
-                 changes={"file": result.get("download_name", path.name), "download": True})
-    return FileResponse(path.open("rb"), as_attachment=True, filename=result.get("download_name", path.name))
+                 changes={"file": result.get("_download_name", path.name), "download": True})
+    return FileResponse(path.open("rb"), as_attachment=True, filename=result.get("_download_name", path.name))

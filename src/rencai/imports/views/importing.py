@@ -229,7 +229,7 @@ def import_preview_result(request, pk, job):
     upload = _upload(request, pk)
     found = get_object_or_404(jobs.visible_jobs(request.user).filter(kind="imports.preview", created_by=request.user),
                               pk=job)
-    if found.params.get("upload") != upload.pk or "preview" not in (found.result or {}):
+    if found.params.get("upload") != upload.pk or "_preview" not in (found.result or {}):
         raise Http404
     options = ImportOptions.from_json(found.params["options"])
     if request.GET.get("report"):
@@ -237,7 +237,7 @@ def import_preview_result(request, pk, job):
         if not path.exists():
             raise Http404
         return _xlsx(path.read_bytes(), f"错误报告-{upload.file_name.rsplit('.', 1)[0]}.xlsx")
-    return _render_preview(request, upload, options, found.result["preview"],
+    return _render_preview(request, upload, options, found.result["_preview"],
                            report_url=f"{request.path}?report=1" if preview_report_path(found.pk).exists() else "")
 
 
