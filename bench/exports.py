@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PG_ADMIN_URL, ROOT, drop_postgres, rencai, scratch_env
+from common import ROOT, build_demo_registry, drop_postgres, scratch_env
 
 PG_DATABASE = "rencai_bench_exports"
 COLUMNS = ["name", "gender", "age", "birth_date", "region", "native_place", "kind", "category", "tier", "work_unit",
@@ -161,16 +161,7 @@ def main() -> None:
     env = scratch_env(args.db, scratch, PG_DATABASE, fresh=fresh)
     env["PYTHONPATH"] = str(ROOT / "src")
     if fresh:
-        started = time.perf_counter()
-        rencai(env, "init", "--no-static")
-        rencai(env, "demo", "--size", str(args.size))
-        if args.db == "postgres":
-            import psycopg
-
-            with psycopg.connect(f"{PG_ADMIN_URL}/{PG_DATABASE}", autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE")
-        (scratch / "built").write_text(str(args.size))
-        print(f"built {args.size:,} talents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        build_demo_registry(env, args.db, args.size, scratch, PG_DATABASE)
     results: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="rencai-exports-") as out:
         for case in CASES:

@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PG_ADMIN_URL, ROOT, drop_postgres, rencai, scratch_env, summary, timed
+from common import ROOT, build_demo_registry, drop_postgres, scratch_env, summary, timed
 
 PG_DATABASE = "rencai_bench_talents"
 SEARCH_TARGET_MS = 50
@@ -219,18 +219,7 @@ def main() -> None:
         scratch, fresh = Path(holder.name), True
     env = scratch_env(args.db, scratch, PG_DATABASE, fresh=fresh)
     if fresh:
-        started = time.perf_counter()
-        rencai(env, "init", "--no-static")
-        rencai(env, "demo", "--size", str(args.size))
-        if args.db == "postgres":
-            # What autovacuum does a while after a bulk load, done now: statistics for the
-            # planner, and the visibility map that lets index-only scans skip the table.
-            import psycopg
-
-            with psycopg.connect(f"{PG_ADMIN_URL}/{PG_DATABASE}", autocommit=True) as conn:
-                conn.execute("VACUUM ANALYZE")
-        (scratch / "built").write_text(str(args.size))
-        print(f"built {args.size:,} talents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        build_demo_registry(env, args.db, args.size, scratch, PG_DATABASE)
     setup(env)
     from rencai.talents.models import Talent, TalentSearchTerm
 

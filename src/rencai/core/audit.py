@@ -11,6 +11,7 @@ requests, commands and jobs set it themselves.
 from __future__ import annotations
 
 import contextvars
+import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,14 @@ class Actor:
 
 _NOBODY = Actor()
 _actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("rencai_actor", default=_NOBODY)  # noqa: B039  (frozen)
+
+
+def command_line_actor() -> str:
+    """The actor name of work done from the command line without a rencai user: the OS user."""
+    try:
+        return f"命令行:{getpass.getuser()}"[:64]
+    except (KeyError, OSError):
+        return "命令行"
 
 
 def current_actor() -> Actor:

@@ -7,7 +7,6 @@ a monitoring job can run it as is.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -30,13 +29,6 @@ def moment(value: str) -> dt.datetime:
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     return parsed
-
-
-def operator_name() -> str:
-    try:
-        return f"命令行:{getpass.getuser()}"[:64]
-    except (KeyError, OSError):
-        return "命令行"
 
 
 class Command(BaseCommand):
@@ -75,5 +67,5 @@ class Command(BaseCommand):
                 auditlog.write_csv(auditlog.export_rows(queryset), handle)
         except OSError as exc:
             raise CommandError(f"无法写入 {output}：{exc.strerror}") from exc
-        auditlog.record_export(count, filters, destination=f"文件 {output.name}", actor_name=operator_name())
+        auditlog.record_export(count, filters, destination=f"文件 {output.name}", actor_name=audit.command_line_actor())
         self.stdout.write(f"已导出 {count} 条审计日志到 {output}。")

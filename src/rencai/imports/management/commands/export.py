@@ -11,7 +11,6 @@ a filter or column that does not exist is refused with the list of those that do
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -22,13 +21,6 @@ from django.core.management.base import BaseCommand, CommandError
 from rencai.core import audit
 from rencai.core.models import User
 from rencai.imports import exporting
-
-
-def operator_name() -> str:
-    try:
-        return f"命令行:{getpass.getuser()}"[:64]
-    except (KeyError, OSError):
-        return "命令行"
 
 
 class Command(BaseCommand):
@@ -82,7 +74,7 @@ class Command(BaseCommand):
                 partial = output.with_name(output.name + ".part")
                 try:
                     rows = exporting.run_export(prepared, partial, actor=user,
-                                                actor_name=None if user else operator_name(), via="cli")
+                                                actor_name=None if user else audit.command_line_actor(), via="cli")
                 except BaseException:
                     exporting.remove_file(partial)
                     raise
