@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,6 +61,16 @@ def rencai(env: dict[str, str], *args: str) -> str:
     if done.returncode:
         sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout
+
+
+def scratch_folder(kept: Path | None):
+    """(folder, fresh, holder): ``kept`` (created if need be; fresh until a build marks it built)
+    or a temporary folder, which ``holder.cleanup()`` removes."""
+    if kept is not None:
+        kept.mkdir(parents=True, exist_ok=True)
+        return kept, not (kept / "built").exists(), None
+    holder = tempfile.TemporaryDirectory(prefix="rencai-bench-")
+    return Path(holder.name), True, holder
 
 
 def build_demo_registry(env: dict[str, str], db: str, size: int, scratch: Path, database: str) -> None:

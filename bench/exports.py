@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, build_demo_registry, drop_postgres, scratch_env
+from common import ROOT, build_demo_registry, drop_postgres, scratch_env, scratch_folder
 
 PG_DATABASE = "rencai_bench_exports"
 COLUMNS = ["name", "gender", "age", "birth_date", "region", "native_place", "kind", "category", "tier", "work_unit",
@@ -150,14 +150,7 @@ def main() -> None:
         setup({})
         print(json.dumps(run_case(args.case, args.out)))
         return
-    holder = None
-    if args.scratch:
-        scratch = args.scratch
-        scratch.mkdir(parents=True, exist_ok=True)
-        fresh = not (scratch / "built").exists()
-    else:
-        holder = tempfile.TemporaryDirectory(prefix="rencai-bench-")
-        scratch, fresh = Path(holder.name), True
+    scratch, fresh, holder = scratch_folder(args.scratch)
     env = scratch_env(args.db, scratch, PG_DATABASE, fresh=fresh)
     env["PYTHONPATH"] = str(ROOT / "src")
     if fresh:

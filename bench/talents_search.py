@@ -32,11 +32,10 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, build_demo_registry, drop_postgres, scratch_env, summary, timed
+from common import ROOT, build_demo_registry, drop_postgres, scratch_env, scratch_folder, summary, timed
 
 PG_DATABASE = "rencai_bench_talents"
 SEARCH_TARGET_MS = 50
@@ -209,14 +208,7 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, help="keep the database here and reuse it next time")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
-    holder = None
-    if args.scratch:
-        scratch = args.scratch
-        scratch.mkdir(parents=True, exist_ok=True)
-        fresh = not (scratch / "built").exists()
-    else:
-        holder = tempfile.TemporaryDirectory(prefix="rencai-bench-")
-        scratch, fresh = Path(holder.name), True
+    scratch, fresh, holder = scratch_folder(args.scratch)
     env = scratch_env(args.db, scratch, PG_DATABASE, fresh=fresh)
     if fresh:
         build_demo_registry(env, args.db, args.size, scratch, PG_DATABASE)
