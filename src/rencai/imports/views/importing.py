@@ -110,6 +110,7 @@ def _sheet_state(request, upload: ImportUpload, data) -> dict:
     headers = [_text(cell) for cell in sample[header_row]] if header_row < len(sample) else []
     return {
         "sheet_names": names, "sheet": sheet, "header_row": header_row, "headers": headers,
+        "row_count": workbook.row_count(sheet),
         "sample": [(number + 1, [_text(cell) for cell in row]) for number, row in
                    enumerate(sample[: header_row + 1 + SAMPLE_ROWS])],
     }
@@ -167,20 +168,14 @@ def import_configure(request, pk):
         if name:
             _save_mapping(name, form.cleaned_data.get("source") or "", state["headers"], options, request.user)
             messages.success(request, _("已保存映射模板“%(name)s”。") % {"name": name})
-        if _data_rows(upload, options) > PREVIEW_IN_REQUEST_ROWS:
+        # The workbook opened above is the one posted (same sheet): no second read to count rows.
+        if state["row_count"] - options.header_row - 1 > PREVIEW_IN_REQUEST_ROWS:
             job = jobs.enqueue("imports.preview", {"upload": upload.pk, "options": options.to_json()}, request.user,
                                _("检查 %(file)s") % {"file": upload.file_name})
             return redirect("job_detail", pk=job.pk)
         return _preview(request, upload, options)
     template = "imports/_import_settings.html" if request.htmx else "imports/import_configure.html"
     return render(request, template, context)
-
-
-def _data_rows(upload: ImportUpload, options: ImportOptions) -> int:
-    try:
-        return upload.open().row_count(options.sheet) - options.header_row - 1
-    except readers.ImportFileError:
-        return 0
 
 
 def _save_mapping(name: str, source: str, headers: list[str], options: ImportOptions, user) -> None:
