@@ -128,7 +128,7 @@ def _from_parts(year, month, day) -> tuple[dt.date, bool]:
         raise CellError(_("%(y)s年%(m)s月%(d)s日不是有效日期") % {"y": year, "m": month, "d": day or 1}) from exc
 
 
-def parse_id_card(value) -> str:
+def parse_id_card(value, today: dt.date | None = None) -> str:
     if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
         raise CellError(_("身份证号码被 Excel 存成了数字，后几位已丢失（Excel 只保留 15 位有效数字），无法恢复。"
                           "请把该列设为“文本”格式，重新填写号码后再导入"))
@@ -137,7 +137,7 @@ def parse_id_card(value) -> str:
         raise CellError(_("身份证号码显示为科学计数法“%(value)s”，后几位已丢失，无法恢复。请把该列设为“文本”格式，"
                           "重新填写号码后再导入") % {"value": text})
     try:
-        return validate_id_card(text)
+        return validate_id_card(text, today)
     except ValidationError as exc:
         raise CellError(exc.messages[0]) from exc
 
@@ -289,7 +289,7 @@ class Cleaner:
                 raise CellError(_("日期 %(date)s 晚于今天") % {"date": date.isoformat()})
             return date
         if kind == "id_card":
-            return parse_id_card(raw)
+            return parse_id_card(raw, self.today)
         if kind == "mobile":
             return parse_mobile(raw)
         if kind == "email":

@@ -614,6 +614,11 @@ def _load_mode(using: str, rows: int):
             yield
 
 
+# Indexes a load keeps: the rows being imported are matched through them (dropping the ID hash's
+# plain index would leave each chunk's lookup a scan of every row written so far).
+_MATCH_COLUMNS = ({"name"}, {"id_card_hash"}, {"mobile_hash"})
+
+
 @contextmanager
 def _without_plain_indexes(connection):
     table = Talent._meta.db_table
@@ -627,11 +632,12 @@ def _without_plain_indexes(connection):
                 "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
                 "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
                 "quote_ident(i.indexname))::regclass)", [table])
-            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith("(name)")]
         else:
             cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
                            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
-            indexes = [(n, d) for n, d in cursor.fetchall() if not d.rstrip().endswith('("name")')]
+        found = cursor.fetchall()
+        columns = {name: set(c["columns"]) for name, c in connection.introspection.get_constraints(cursor, table).items()}
+        indexes = [(n, d) for n, d in found if columns.get(n) not in _MATCH_COLUMNS]
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {quote(name)}")
     yield

@@ -48,6 +48,8 @@ KNOWN_BINARY = {
 }
 CHUNK = 1024 * 1024
 GUESS_HEADER_ROWS = 20
+# The first rows of a sheet kept beside its upload, for the wizard's pages.
+SAMPLE_ROWS = 60
 
 
 class ImportFileError(Exception):
@@ -105,19 +107,26 @@ def store_upload(file, user, file_name: str | None = None):
         if size == 0:
             raise ImportFileError(_("文件是空的（0 字节）。"))
         kind, encoding = detect_kind(temp)
-        open_workbook(temp, kind, encoding=encoding).check()
+        workbook = open_workbook(temp, kind, encoding=encoding)
+        workbook.check()
         sha = digest.hexdigest()
         stored = f"{sha[:2]}/{sha}.{kind}"
         target = upload_dir / stored
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temp, target)
         target.chmod(0o600)
+        workbook.path = target
     finally:
         temp.unlink(missing_ok=True)
-    return ImportUpload.objects.create(
+    upload = ImportUpload.objects.create(
         file_name=file_name, sha256=sha, size=size, stored_path=stored, uploaded_by=user, kind=kind,
         encoding=encoding, created_by=user, updated_by=user,
     )
+    # The sheet just read stays with this upload object: an import that follows in the same
+    # process (the command line, the API) reads it from memory, not from the file again.
+    upload.keep_open(workbook)
+    upload.sample(0)
+    return upload
 
 
 def detect_kind(path: Path) -> tuple[str, str]:
@@ -240,21 +249,14 @@ class Workbook:
         """Open every part needed to read the first sheet; raise ``ImportFileError`` if it fails."""
         self.rows(0, limit=1)
 
-    def guess_header_row(self, sheet: str | int = 0) -> int:
-        """The 0-based index of the row that most looks like the header among the first rows:
-        the one with most cells naming a known field, then most text cells. Title rows above a
-        header (一个合并单元格的标题) have one cell and lose."""
-        from rencai.imports.mapping import suggest
+    def sample(self, sheet: str | int = 0) -> dict:
+        """The first rows of a sheet and how many rows it has, as JSON (dates as ISO text): what
+        the wizard shows, and guesses the header row from."""
+        rows = [[_json_cell(value) for value in row] for row in self.rows(sheet, limit=SAMPLE_ROWS)]
+        return {"rows": rows, "row_count": self.row_count(sheet)}
 
-        best, best_score = 0, (-1, -1)
-        for index, row in enumerate(self.rows(sheet, limit=GUESS_HEADER_ROWS)):
-            texts = [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
-            distinct = len(set(texts))
-            known = sum(1 for field in suggest([str(v) if v is not None else "" for v in row]) if field)
-            score = (known, distinct)
-            if score > best_score:
-                best, best_score = index, score
-        return best
+    def guess_header_row(self, sheet: str | int = 0) -> int:
+        return guess_header_row(self.rows(sheet, limit=GUESS_HEADER_ROWS))
 
     def check_rows(self, sheet: str | int = 0) -> None:
         count = self.row_count(sheet)
@@ -263,6 +265,29 @@ class Workbook:
                 _("工作表有 %(rows)s 行，超过每次导入 %(max)s 行的上限。请分成几个文件导入。")
                 % {"rows": f"{count:,}", "max": f"{settings.IMPORT_MAX_ROWS:,}"}
             )
+
+
+def guess_header_row(rows: list[list]) -> int:
+    """The 0-based index of the row that most looks like the header among the first rows:
+    the one with most cells naming a known field, then most text cells. Title rows above a
+    header (一个合并单元格的标题) have one cell and lose."""
+    from rencai.imports.mapping import suggest
+
+    best, best_score = 0, (-1, -1)
+    for index, row in enumerate(rows[:GUESS_HEADER_ROWS]):
+        texts = [str(v).strip() for v in row if isinstance(v, str) and v.strip()]
+        distinct = len(set(texts))
+        known = sum(1 for field in suggest([str(v) if v is not None else "" for v in row]) if field)
+        score = (known, distinct)
+        if score > best_score:
+            best, best_score = index, score
+    return best
+
+
+def _json_cell(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
 
 
 def _plain(value):

@@ -52,10 +52,47 @@ class ImportUpload(RencaiModel):
         return settings.UPLOAD_DIR / self.stored_path
 
     def open(self):
-        """The file as a ``readers.Workbook``."""
+        """The file as a ``readers.Workbook`` (the one kept by ``keep_open``, if any)."""
         from rencai.imports.readers import open_workbook
 
+        kept = getattr(self, "_workbook", None)
+        if kept is not None:
+            return kept
         return open_workbook(self.path, self.kind, encoding=self.encoding)
+
+    def keep_open(self, workbook) -> None:
+        """Have ``open()`` answer ``workbook`` (already read) for the life of this object."""
+        self._workbook = workbook
+
+    @property
+    def sample_path(self):
+        return self.path.with_name(self.path.name + ".sample.json")
+
+    def sample(self, sheet: int) -> dict:
+        """The first rows of sheet ``sheet`` (an index) and its row count, and the sheet names.
+
+        Read from the file once and kept beside it (``sample_path``, private like the upload):
+        reading a sheet reads all of it, which takes tens of seconds for a million rows, and the
+        wizard's pages ask again on every change of sheet or header row.
+        """
+        import json
+        import os
+
+        path = self.sample_path
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            kept = {}
+        sheets = kept.setdefault("sheets", {})
+        if str(sheet) not in sheets or "sheet_names" not in kept:
+            workbook = self.open()
+            kept["sheet_names"] = list(workbook.sheet_names)
+            sheets[str(sheet)] = workbook.sample(sheet)
+            temp = path.with_name(f".{path.name}.{os.getpid()}")
+            temp.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+            temp.chmod(0o600)
+            os.replace(temp, path)
+        return {"sheet_names": kept["sheet_names"], **sheets[str(sheet)]}
 
 
 class ImportMapping(RencaiModel):

@@ -308,6 +308,19 @@ def _index_names() -> set[str]:
     return names
 
 
+def test_a_large_load_keeps_the_indexes_its_rows_are_matched_through():
+    from django.db import connection, transaction
+
+    with transaction.atomic(), pipeline._without_plain_indexes(connection):
+        during = _index_names()
+        with connection.cursor() as cursor:
+            columns = {tuple(c["columns"]) for name, c in connection.introspection.get_constraints(
+                cursor, "talents_talent").items() if name in during and c["index"] and not c["unique"]}
+    assert {("name",), ("id_card_hash",), ("mobile_hash",)} <= columns
+    assert "talents_birth_idx" not in during
+    assert "talents_birth_idx" in _index_names()
+
+
 def test_a_large_load_rebuilds_the_registrys_indexes_and_a_refused_one_keeps_them(tmp_path, city_admin, monkeypatch):
     monkeypatch.setattr(pipeline, "LARGE_LOAD_ROWS", 1)  # every load counts as large here
     before = _index_names()

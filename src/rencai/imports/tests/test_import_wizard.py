@@ -85,6 +85,21 @@ def test_the_settings_page_finds_the_header_under_the_title_and_suggests_fields(
     assert "2026年盐湖区在外人才名单" in page  # the sample rows are shown, the title row among them
 
 
+def test_the_settings_pages_read_the_first_rows_kept_at_upload_not_the_sheet(client, uploaded, monkeypatch):
+    # Reading a sheet reads all of it (tens of seconds at a million rows): the wizard's pages,
+    # and their htmx refreshes, use the rows kept beside the upload when it was stored.
+    assert uploaded.sample_path.exists() and oct(uploaded.sample_path.stat().st_mode & 0o777) == "0o600"
+
+    def no_reading(self):
+        raise AssertionError("the sheet was read again")
+
+    monkeypatch.setattr(ImportUpload, "open", no_reading)
+    page = client.get(reverse("import_configure", args=[uploaded.pk]), {"header_row": "1"})
+    assert page.status_code == 200
+    assert 'value="1"' in re.search(r'<input[^>]*name="header_row"[^>]*>', page.content.decode()).group(0)
+    assert "2026年盐湖区在外人才名单" in client.get(reverse("import_configure", args=[uploaded.pk])).content.decode()
+
+
 def test_the_preview_gives_a_status_per_row_and_holds_back_an_all_or_nothing_import(client, uploaded):
     page = client.get(reverse("import_configure", args=[uploaded.pk])).content.decode()
     response = client.post(reverse("import_configure", args=[uploaded.pk]),

@@ -93,24 +93,24 @@ def import_template(request):
 # --- steps 2 and 3 ----------------------------------------------------------------------------------------
 def _sheet_state(request, upload: ImportUpload, data) -> dict:
     """The sheet, header row, headers and sample rows the settings form is built on."""
-    workbook = upload.open()
-    names = list(workbook.sheet_names)
+    names = upload.sample(0)["sheet_names"]
     try:
         sheet = min(max(int(data.get("sheet", 0)), 0), len(names) - 1)
     except (TypeError, ValueError):
         sheet = 0
-    sample = workbook.rows(sheet, limit=60)
+    found = upload.sample(sheet)
+    sample = found["rows"]
     if data.get("header_row"):
         try:
             header_row = max(int(data["header_row"]) - 1, 0)
         except (TypeError, ValueError):
-            header_row = workbook.guess_header_row(sheet)
+            header_row = readers.guess_header_row(sample)
     else:
-        header_row = workbook.guess_header_row(sheet)
+        header_row = readers.guess_header_row(sample)
     headers = [_text(cell) for cell in sample[header_row]] if header_row < len(sample) else []
     return {
         "sheet_names": names, "sheet": sheet, "header_row": header_row, "headers": headers,
-        "row_count": workbook.row_count(sheet),
+        "row_count": found["row_count"],
         "sample": [(number + 1, [_text(cell) for cell in row]) for number, row in
                    enumerate(sample[: header_row + 1 + SAMPLE_ROWS])],
     }
@@ -168,7 +168,6 @@ def import_configure(request, pk):
         if name:
             _save_mapping(name, form.cleaned_data.get("source") or "", state["headers"], options, request.user)
             messages.success(request, _("已保存映射模板“%(name)s”。") % {"name": name})
-        # The workbook opened above is the one posted (same sheet): no second read to count rows.
         if state["row_count"] - options.header_row - 1 > PREVIEW_IN_REQUEST_ROWS:
             job = jobs.enqueue("imports.preview", {"upload": upload.pk, "options": options.to_json()}, request.user,
                                _("检查 %(file)s") % {"file": upload.file_name})
