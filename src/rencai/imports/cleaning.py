@@ -246,7 +246,10 @@ class Cleaner:
         sheet: each distinct cell of such a column is worked out once per import."""
         kind = spec.kind
         if kind in MEMOISED and not (kind == "category" and not row.get("kind")):
-            memo = self._memo.setdefault((spec.name, row.get("kind") if kind == "category" else None), {})
+            memo_key = (spec.name, row["kind"]) if kind == "category" else spec.name
+            memo = self._memo.get(memo_key)
+            if memo is None:
+                memo = self._memo[memo_key] = {}
             try:
                 found = memo.get(raw, _MISSING)
             except TypeError:  # an unhashable cell: not memoised

@@ -1,6 +1,8 @@
 """The import of talents from a sheet: preview, commit, undo, error report and template.
 
-One pass over the rows, a chunk at a time: each row is cleaned (``cleaning.Cleaner``), matched
+One pass over the rows, a chunk at a time, in two stages: each row is cleaned
+(``cleaning.Cleaner``) and prepared as it would be written if new (encrypted, hashed, its search
+terms worked out) — for a large sheet in a second process, see ``_Pass.run`` — then matched
 against the registry and given a status — new, update of an existing person, possible duplicate,
 error, or skip (an existing person in "skip" mode, or nothing to change). Matching is on the
 ID-card number through its keyed hash; a row without one matches a visible record of the same
@@ -9,7 +11,7 @@ creates nobody twice). Rows that look like someone already registered but are no
 are "possible duplicates": reported, not written (the dedupe queue settles them).
 
 The commit is one transaction. New talents are written through the database driver's bulk path
-with their search terms (``talents.search.index_bulk``); updated ones with ``bulk_update``, their
+(``core.loading.BulkWriter``) with their search terms; updated ones with ``bulk_update``, their
 replaced values kept (encrypted) for undo. Bulk writes send no signals, so the batch is audited
 once, as a whole. All or nothing by default: a row error rolls everything back and the batch
 keeps the errors for the report; ``valid_only`` writes the good rows and reports the others.
@@ -25,13 +27,16 @@ import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.core import audit, crypto
+from rencai.core.loading import BulkWriter, bulk_load, no_gc, sqlite_cache
 from rencai.core.models.audit import AuditAction
+from rencai.core.parallel import can_fork, forked
 from rencai.core.scope import scope_region_ids, user_can
 from rencai.imports.cleaning import Cleaner, is_blank
 from rencai.imports.mapping import FIELDS
@@ -42,6 +47,8 @@ from rencai.talents.choices import TalentSource
 from rencai.talents.models import Talent, TalentSearchTerm
 
 CHUNK_ROWS = 5000
+# A sheet with more rows than this is read and cleaned in a second process (see _Pass.run).
+PARALLEL_ROWS = 20_000
 LARGE_LOAD_ROWS = 100_000
 MAX_STORED_ERRORS = 100_000
 MODES = ("skip", "update", "fill")
@@ -106,7 +113,7 @@ class ImportOptions:
                    valid_only=bool(data.get("valid_only")), fixed=data.get("fixed") or {})
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     """One data row: its number as Excel shows it, status, clean values, errors by column."""
 
@@ -116,15 +123,29 @@ class RowResult:
     errors: dict[str, str] = field(default_factory=dict)
     match: Talent | None = None
     match_id: int | None = None
-    cells: list = field(default_factory=list)
     bad_columns: list[int] = field(default_factory=list)
     changes: dict = field(default_factory=dict)  # for an update: attname -> new value
     display: dict = field(default_factory=dict)  # label -> text, for the preview table (personal data masked)
-    extra: dict = field(default_factory=dict)  # lookup hashes, for matching
+    id_hash: str = ""  # lookup hashes of the ID-card and mobile numbers, for matching
+    mobile_hash: str = ""
+    # What the row becomes if nobody registered is this person (worked out before matching, so
+    # in the reading process): the values with a new record's defaults, or what such a record
+    # would lack; and, when writing, the row as stored (its id left to fill in) and its terms.
+    new_values: dict | None = None
+    new_errors: dict = field(default_factory=dict)
+    new_row: list | None = None
+    terms: list = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
         return str(STATUS_LABELS[self.status])
+
+    def __reduce__(self):
+        # A flat tuple, a million times over between the reading process and the writing one:
+        # half the cost of pickling each row's fields by name.
+        return RowResult, (self.number, self.status, self.values, self.errors, self.match, self.match_id,
+                           self.bad_columns, self.changes, self.display, self.id_hash, self.mobile_hash,
+                           self.new_values, self.new_errors, self.new_row, self.terms)
 
 
 @dataclass
@@ -165,11 +186,16 @@ class _Pass:
         self.created_ids: list[int] = []
         self.updated: list[int] = []
         self.pending_changes: list[ImportChange] = []  # what updates replaced, saved with the batch
-        self._writer = None
         self.now = timezone.now()
         self.headers: list[str] = []
+        self.total_rows = 1
         self.workbook = upload.open()
         self.known_names: set[str] | None = None
+        # New talents are written through the driver's bulk path, their rows prepared with the
+        # values every row of the batch shares.
+        self.writer = BulkWriter(Talent, self.now, with_pk=True) if write else None
+        self.batch_values = {"source": TalentSource.IMPORT, "source_ref": reference,
+                             "created_by_id": user.pk, "updated_by_id": user.pk}
 
     # --- reading ------------------------------------------------------------------------------------
     def rows(self):
@@ -206,21 +232,55 @@ class _Pass:
 
     # --- the pass -----------------------------------------------------------------------------------
     def run(self) -> None:
-        chunk: list = []
+        """Two stages a chunk at a time: ``prepare`` reads and cleans (no database), ``settle``
+        matches against the registry and writes. A large sheet is prepared in a second process
+        (``core.parallel``), so both cores work: one cleaning the next chunk while the other
+        writes this one."""
         done = 0
-        for number, cells in self.rows():
-            chunk.append((number, cells))
-            if len(chunk) >= CHUNK_ROWS:
-                self.chunk(chunk)
-                done += len(chunk)
-                chunk = []
+        with no_gc():
+            for kind, payload in self.stages():
+                if kind == "sheet":
+                    self.headers, self.total_rows = payload
+                    continue
+                self.settle(payload)
+                done += len(payload)
                 self.report(done)
-        if chunk:
-            self.chunk(chunk)
-            done += len(chunk)
         if self.counts["total"] == 0:
             raise ImportFileError(_("工作表在表头之后没有数据行。"))
         self.report(done)
+
+    def stages(self):
+        sheet = self.options.sheet
+        if not (can_fork() and self.workbook.row_count(sheet) > PARALLEL_ROWS):
+            yield from self.produce()
+            return
+        if self.writer is not None:
+            search.prepare_segmenter()  # loaded once here, shared by the child
+        stages = forked(self.produce)
+        first = next(stages)
+        # The child has its own view of the sheet (shared with this process until it was forked);
+        # this process needs it no more, and releases its memory.
+        self.workbook.release()
+        yield first
+        yield from stages
+
+    def produce(self):
+        """("sheet", (headers, total rows)) once the header is read, then ("rows", results) a
+        chunk at a time."""
+        chunk: list = []
+        announced = False
+        for number, cells in self.rows():
+            if not announced:
+                announced = True
+                yield "sheet", (self.headers, self.total_rows)
+            chunk.append((number, cells))
+            if len(chunk) >= CHUNK_ROWS:
+                yield "rows", self.prepare(chunk)
+                chunk = []
+        if not announced:
+            yield "sheet", (self.headers, self.total_rows)
+        if chunk:
+            yield "rows", self.prepare(chunk)
 
     def report(self, done: int) -> None:
         if self.cancelled is not None and self.cancelled():
@@ -228,7 +288,8 @@ class _Pass:
         if self.progress is not None:
             self.progress(min(99, done * 100 // self.total_rows), _("已处理 %(n)s 行") % {"n": f"{done:,}"})
 
-    def chunk(self, rows: list) -> None:
+    def prepare(self, rows: list) -> list[RowResult]:
+        """Clean a chunk of rows, and work out what each would be as a new record."""
         columns = list(self.options.columns.items())
         fixed = {name: value for name, value in (self.options.fixed or {}).items() if not is_blank(value)}
         results: list[RowResult] = []
@@ -241,10 +302,46 @@ class _Pass:
                     if value is not None and not (value.__class__ is str and not value.strip()):
                         raw[name] = value
             values, errors = self.cleaner.clean(raw)
-            result = RowResult(number, ERROR if errors else NEW, values, cells=cells)
+            result = RowResult(number, ERROR if errors else NEW, values)
             if errors:
                 self.fail(result, errors)
+            else:
+                self.prepare_new(result)
             results.append(result)
+        return results
+
+    def prepare_new(self, result: RowResult) -> None:
+        values = result.values
+        new = dict(values)
+        self.cleaner.defaults_for_new(new, result.new_errors)
+        writer = self.writer
+        if writer is None and not result.new_errors:
+            result.new_values = new  # shown in the preview (an import writes new_row instead)
+        if writer is None or result.new_errors:
+            number, mobile = values.get("id_card"), values.get("mobile")
+            result.id_hash = crypto.lookup_hash("id_card", number) if number else ""
+            result.mobile_hash = crypto.lookup_hash("mobile", mobile) if mobile else ""
+            return
+        row = writer.row({**{(f"{k}_id" if k in FK_FIELDS else k): v for k, v in new.items()}, **self.batch_values})
+        stored = writer.stored(row, in_place=True)
+        result.new_row = stored
+        result.id_hash, result.mobile_hash = stored[self.id_hash_at], stored[self.mobile_hash_at]
+        result.terms = search.terms_for(_Texts(new), ())
+
+    @cached_property
+    def id_at(self) -> int:
+        return self.writer.attnames.index("id")
+
+    @cached_property
+    def id_hash_at(self) -> int:
+        return self.writer.attnames.index("id_card_hash")
+
+    @cached_property
+    def mobile_hash_at(self) -> int:
+        return self.writer.attnames.index("mobile_hash")
+
+    def settle(self, results: list[RowResult]) -> None:
+        """Match a prepared chunk against the registry, count it, and write it."""
         self.match(results)
         for result in results:
             self.counts[result.status] += 1
@@ -276,8 +373,7 @@ class _Pass:
         for result in candidates:
             number = result.values.get("id_card")
             if number:
-                digest = crypto.lookup_hash("id_card", number)
-                result.extra["id_hash"] = digest
+                digest = result.id_hash
                 seen_key = int(number[:17])
                 first = self.seen_ids.get(seen_key)
                 if first is not None:
@@ -288,14 +384,17 @@ class _Pass:
         existing = {}
         hashes = list(by_hash)
         for start in range(0, len(hashes), 900):
-            for row in Talent.objects.filter(id_card_hash__in=hashes[start:start + 900]).values_list(
+            # Not empty: the condition of the unique index on the hash, so that index serves (a large
+            # load drops the plain one). No ordering: the model's own joins the regions to sort.
+            for row in Talent.objects.filter(id_card_hash__in=hashes[start:start + 900]).exclude(
+                    id_card_hash="").order_by().values_list(
                     "id_card_hash", "id", "region_id"):
                 existing[row[0]] = row[1:]
         unresolved = []
         for result in candidates:
             if result.status == ERROR:
                 continue
-            digest = result.extra.get("id_hash")
+            digest = result.id_hash
             found = existing.get(digest) if digest else None
             if found is None:
                 unresolved.append(result)
@@ -309,10 +408,10 @@ class _Pass:
         self.match_by_name(unresolved)
         for result in candidates:
             if result.status == NEW:
-                errors: dict[str, str] = {}
-                self.cleaner.defaults_for_new(result.values, errors)
-                if errors:
-                    self.fail(result, errors)
+                if result.new_errors:
+                    self.fail(result, result.new_errors)
+                elif result.new_values is not None:
+                    result.values = result.new_values
         self.decide([r for r in candidates if r.status == UPDATE])
 
     def match_by_name(self, results: list[RowResult]) -> None:
@@ -321,12 +420,13 @@ class _Pass:
             # The names registered before this import, read once: most rows of a new sheet name
             # nobody registered, and are not looked up at all (people this import adds are
             # matched by ``seen_people``).
-            self.known_names = set(Talent.objects.values_list("name", flat=True).distinct().iterator(chunk_size=20_000))
+            self.known_names = set(Talent.objects.order_by().values_list("name", flat=True).distinct()
+                                   .iterator(chunk_size=20_000))
         names = {r.values["name"] for r in results} & self.known_names
         people: dict[str, list] = {}
         name_list = sorted(names)
         for start in range(0, len(name_list), 900):
-            rows = Talent.objects.filter(name__in=name_list[start:start + 900]).values_list(
+            rows = Talent.objects.filter(name__in=name_list[start:start + 900]).order_by().values_list(
                 "name", "id", "region_id", "birth_date", "mobile_hash", "id_card_hash")
             for row in rows:
                 people.setdefault(row[0], []).append(row[1:])
@@ -345,7 +445,7 @@ class _Pass:
             registered = people.get(values["name"])
             if not registered:
                 continue
-            mobile_hash = crypto.lookup_hash("mobile", mobile) if mobile else None
+            mobile_hash = result.mobile_hash
             same = [p for p in registered
                     if self.visible(p[1]) and ((birth and p[2] == birth) or (mobile_hash and p[3] == mobile_hash))]
             if not same:
@@ -372,7 +472,7 @@ class _Pass:
             return
         ids = [r.match_id for r in matched]
         talents = {}
-        query = Talent.objects.filter(pk__in=ids)
+        query = Talent.objects.filter(pk__in=ids).order_by()
         if self.write:
             query = query.select_for_update()
         for talent in query:
@@ -397,27 +497,20 @@ class _Pass:
 
     # --- writing ------------------------------------------------------------------------------------
     def commit_chunk(self, results: list[RowResult]) -> None:
-        from rencai.talents.demo import _BulkWriter
-
         new = [r for r in results if r.status == NEW]
         if new:
-            writer = self._writer
-            if writer is None:
-                writer = self._writer = _BulkWriter(Talent, self.now, with_pk=True)
+            writer = self.writer
             ids = writer.reserve_ids(len(new))
-            rows = []
-            user_id = self.user.pk
+            rows, terms = [], []
             for pk, result in zip(ids, new, strict=True):
-                values = {(f"{k}_id" if k in FK_FIELDS else k): v for k, v in result.values.items()}
-                values.update(id=pk, source=TalentSource.IMPORT, source_ref=self.reference,
-                              created_by_id=user_id, updated_by_id=user_id)
-                rows.append(writer.row(values))
+                row = result.new_row
+                row[self.id_at] = pk
+                rows.append(row)
+                terms += [(term, pk, kind) for term, kind in result.terms]
                 result.match_id = pk
-            writer.write(rows)
+            writer.write(rows, prepared=True)
             self.created_ids += ids
-            attnames = writer.attnames
-            positions = [attnames.index(name) for name in _SEARCH_FIELDS]
-            search.index_bulk([_Indexed(row, positions) for row in rows], replace=False)
+            search.write_terms(terms)
         updates = [r for r in results if r.status == UPDATE]
         if updates:
             changed_fields: set[str] = set()
@@ -445,22 +538,14 @@ class _Pass:
             search.index_bulk(talents, replace=True)
 
 
-_SEARCH_FIELDS = ("id", "name", *(name for name, _kind in search.TEXT_FIELDS))
+class _Texts:
+    """What the search index reads of a new talent (its name and texts), from its values."""
 
+    __slots__ = ("name", *(name for name, _kind in search.TEXT_FIELDS))
 
-class _Indexed:
-    """What the search index reads of a new talent (its id and texts), without building a model
-    instance per row."""
-
-    __slots__ = _SEARCH_FIELDS
-
-    def __init__(self, row: list, positions: list[int]):
-        for name, position in zip(_SEARCH_FIELDS, positions, strict=True):
-            setattr(self, name, row[position])
-
-    @property
-    def pk(self):
-        return self.id
+    def __init__(self, values: dict):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name, ""))
 
 
 def _plain(value):
@@ -595,55 +680,26 @@ def queue_batch(upload, options: ImportOptions, user) -> ImportBatch:
                                       status=ImportBatchStatus.QUEUED, created_by=user, updated_by=user)
 
 
+# The plain index a large load keeps: rows are matched by name as it goes (and by ID number
+# through the unique index, which stays; without either, each chunk's lookup would read every
+# row written so far).
+MATCH_INDEXES = (("name",),)
+
+
 @contextmanager
 def _load_mode(using: str, rows: int):
     """A large page cache on SQLite while writing; and for a load as large as the registry itself
-    (a first load of a county's or the city's whole list), the registry's plain indexes dropped
-    and built again once at the end, as PostgreSQL's manual advises for populating a database:
-    one sort instead of a million index insertions. The indexes matching reads (the unique ID
-    hash, the name) stay. Inside the import's transaction, so a failure puts them back too."""
-    from rencai.talents.demo import _sqlite_cache
-
+    (a first load of a county's or the city's whole list), the registry's and the search index's
+    plain indexes dropped and built again once at the end (``core.loading.bulk_load``), except
+    those matching reads. Inside the import's transaction, so a failure puts them back too."""
     connection = connections[using]
     large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
-    with _sqlite_cache(connection):
+    with sqlite_cache(connection):
         if not large:
             yield
             return
-        with _without_plain_indexes(connection), search.deferred_indexes(using):
+        with bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES):
             yield
-
-
-# Indexes a load keeps: the rows being imported are matched through them (dropping the ID hash's
-# plain index would leave each chunk's lookup a scan of every row written so far).
-_MATCH_COLUMNS = ({"name"}, {"id_card_hash"}, {"mobile_hash"})
-
-
-@contextmanager
-def _without_plain_indexes(connection):
-    table = Talent._meta.db_table
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            cursor.execute(
-                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-                "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
-                "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
-                "quote_ident(i.indexname))::regclass)", [table])
-        else:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                           "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
-        found = cursor.fetchall()
-        columns = {name: set(c["columns"]) for name, c in connection.introspection.get_constraints(cursor, table).items()}
-        indexes = [(n, d) for n, d in found if columns.get(n) not in _MATCH_COLUMNS]
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-    yield
-    with connection.cursor() as cursor:
-        for _name, definition in indexes:
-            cursor.execute(definition)
 
 
 def _finish(batch: ImportBatch, run: _Pass, status: str, message: str) -> None:

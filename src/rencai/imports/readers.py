@@ -241,6 +241,9 @@ class Workbook:
     def iter_rows(self, sheet: str | int = 0):
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Let go of what reading kept in memory (a sheet read whole); it is read again if asked."""
+
     def row_count(self, sheet: str | int = 0) -> int:
         """Rows in the sheet (including header and title rows)."""
         raise NotImplementedError
@@ -329,6 +332,9 @@ class ExcelWorkbook(Workbook):
                 ) from exc
             self._sheets = {index: sheet}  # one sheet at a time: a sheet may take a lot of memory
         return sheet
+
+    def release(self) -> None:
+        self._sheets = {}
 
     def row_count(self, sheet: str | int = 0) -> int:
         found = self._sheet(self.sheet_index(sheet))

@@ -16,8 +16,8 @@ together; tiers A–E rare at the top; the two seeded 库 by kind; mobiles in 17
 How fast: a million talents is the benchmark's size (``bench/talents_demo.py``, within 10
 minutes), so nothing here calls Faker per row: names, units and fields come from pools built
 once (Faker's zh_CN surname frequencies and company trade names among them); rows are written
-in batches through the database driver's bulk path (``_BulkWriter``), with the tables' plain
-indexes, and on PostgreSQL their foreign keys, built again once at the end (``_bulk_load``);
+in batches through the database driver's bulk path (``core.loading.BulkWriter``), with the tables' plain
+indexes, and on PostgreSQL their foreign keys, built again once at the end (``core.loading.bulk_load``);
 the search terms of each batch are written by ``talents.search.index_bulk``. Bulk writes send
 no signals; the run is audited once, as a whole, by ``rencai.demo``.
 The same seed gives the same people: every draw comes from the generator's own seeded
@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
-from contextlib import contextmanager
 from itertools import accumulate
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connections, router
 from django.utils import timezone
 
-from rencai.core import crypto
-from rencai.core.fields import EncryptedTextField, LookupHashField
+from rencai.core.loading import BulkWriter, bulk_load, sqlite_cache
 from rencai.core.models import DictionaryItem, Region, User
 from rencai.core.models.regions import RegionLevel
 from rencai.core.validators import id_check_char
@@ -49,7 +47,6 @@ from rencai.talents.models import Tag, Talent, TalentDatabase, TalentEducation, 
 SMALL_CITY = {TalentKind.NATIVE: 1600, TalentKind.LOCAL: 600}
 SIZE_IS_A_COUNT_FROM = 1000
 BATCH_SIZE = 5000
-SQLITE_CACHE_KIB = 256 * 1024  # SQLite's page cache while writing (KiB): holds the unique indexes being filled
 AS_OF = dt.date(2026, 1, 1)  # ages and dates are counted from here, so a seed means the same data any day
 MOBILE_BASE = 17010000000  # 170-1000-0000 … 171-0999-9999, away from core's 170-0000-xxxx
 MOBILE_SPAN = 10**8
@@ -100,7 +97,7 @@ def generate_talents(context: DemoContext) -> None:
     totals = {"talents": 0, "talent_education": 0, "talent_work": 0}
     connection = connections[router.db_for_write(Talent)]
     tables = [Talent, TalentEducation, TalentWork, Talent.databases.through, Talent.tags.through, TalentSearchTerm]
-    with _sqlite_cache(connection), _bulk_load(connection, tables):
+    with sqlite_cache(connection), bulk_load(connection, tables):
         for start in range(0, len(plan), BATCH_SIZE):
             made = factory.batch(plan[start:start + BATCH_SIZE], start)
             for label, n in made.items():
@@ -124,9 +121,9 @@ class _TalentFactory:
         self._load_names()
         self._load_work_data()
         now = timezone.now()
-        self.writers = {model: _BulkWriter(model, now) for model in (
+        self.writers = {model: BulkWriter(model, now) for model in (
             TalentEducation, TalentWork, Talent.databases.through, Talent.tags.through)}
-        self.writers[Talent] = _BulkWriter(Talent, now, with_pk=True)
+        self.writers[Talent] = BulkWriter(Talent, now, with_pk=True)
 
     # --- set-up -----------------------------------------------------------------------------------
     def _load_places(self) -> None:
@@ -600,166 +597,6 @@ class _TalentFactory:
             begin = end
         rows.append({"start": begin, "unit": unit, "position": position})
         return rows
-
-
-@contextmanager
-def _bulk_load(connection, models_):
-    """Fill the tables of ``models_`` the way PostgreSQL's manual advises ("Populating a Database").
-
-    The plain (non-unique) secondary indexes are dropped and built again at the end: sorting a
-    million rows once is many times faster than keeping two dozen indexes up to date row by
-    row. On PostgreSQL the foreign keys of these tables are dropped too and added again at the
-    end, where one join checks them all; otherwise every row queues one check per foreign key
-    (tens of millions at a million talents, run one by one at commit). Unique indexes and checks
-    stay, so uniqueness is enforced as rows go in; SQLite checks its foreign keys as rows go in,
-    cheaply, and cannot drop them. Everything happens inside the run's transaction, so a failure
-    leaves the schema as it was (and, on PostgreSQL, other sessions wait for these tables until
-    the run commits: demo data is loaded before serving, not beside it).
-    """
-    postgres = connection.vendor == "postgresql"
-    indexes, foreign_keys = [], []
-    with connection.cursor() as cursor:
-        if postgres:
-            # No table may be altered with checks still queued for it (Django's foreign keys are
-            # DEFERRABLE INITIALLY DEFERRED): run what is queued now, then defer again.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        for model in models_:
-            table = model._meta.db_table
-            if postgres:
-                cursor.execute(
-                    "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-                    "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
-                    "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
-                    "quote_ident(i.indexname))::regclass)", [table])
-                indexes += cursor.fetchall()
-                cursor.execute(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
-                foreign_keys += [(table, name, definition) for name, definition in cursor.fetchall()]
-            else:
-                cursor.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL "
-                    "AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
-                indexes += cursor.fetchall()
-        quote = connection.ops.quote_name
-        for table, name, _definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        for name, _sql in indexes:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-    yield
-    with connection.cursor() as cursor:
-        if postgres:
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for _name, sql in indexes:
-            cursor.execute(sql)
-        for table, name, definition in foreign_keys:
-            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-
-
-@contextmanager
-def _sqlite_cache(connection):
-    """On SQLite, a page cache that holds the indexes being filled (the talent table has two dozen;
-    with the default 2 MB every insert into a large one reads its pages back from the file)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {previous}")
-
-
-class _BulkWriter:
-    """Writes the rows of one model through the database driver's bulk path.
-
-    ``bulk_create`` spends most of a million-row run preparing each value of each row in Python
-    (field by field, twice for the protected numbers, which it validates again); here the
-    generator's values are already valid, so a row needs only its encryption (AES-GCM per value,
-    as ``EncryptedTextField`` does), the keyed lookup hashes, and the driver's date format. Rows go
-    in with ``executemany`` on SQLite and ``COPY`` on PostgreSQL. Columns, defaults and the
-    protected fields are read from the model, so a new field is written with its default.
-    ``with_pk``: the caller gives primary keys (from ``reserve_ids``); otherwise the database does.
-    """
-
-    def __init__(self, model, now, *, with_pk: bool = False):
-        connection = connections[router.db_for_write(model)]
-        self.model = model
-        self.connection = connection
-        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        self.attnames = [f.attname for f in fields]
-        sqlite = connection.vendor == "sqlite"
-        stamp = connection.ops.adapt_datetimefield_value(now)
-        self.defaults = []
-        self.encrypted, self.hashes, self.dates = [], [], []
-        for i, f in enumerate(fields):
-            if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add):
-                self.defaults.append(stamp)
-                continue
-            # Django's default: "" for text, None otherwise (a NOT NULL column left out fails loudly).
-            self.defaults.append(f.get_default())
-            if isinstance(f, EncryptedTextField):
-                self.encrypted.append(i)
-            elif isinstance(f, LookupHashField):
-                source = model._meta.get_field(f.source)
-                self.hashes.append((i, self.attnames.index(source.attname), source.kind))
-            elif sqlite and isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
-                self.dates.append(i)
-        self.converts = bool(self.encrypted or self.hashes or self.dates)
-        quote = connection.ops.quote_name
-        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-        # Table and column names come from the model, never from input.
-        if connection.vendor == "postgresql":
-            self.sql = f"COPY {table} ({columns}) FROM STDIN"
-        else:
-            self.sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})"  # noqa: S608
-
-    def reserve_ids(self, n: int) -> list[int]:
-        """``n`` primary keys nobody else gets: from the sequence on PostgreSQL; on SQLite after
-        the largest in use (the run's transaction holds SQLite's one write lock)."""
-        quote = self.connection.ops.quote_name
-        table, pk = self.model._meta.db_table, self.model._meta.pk.column
-        with self.connection.cursor() as cursor:
-            if self.connection.vendor == "postgresql":
-                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                               [table, pk, n])
-                return [r[0] for r in cursor.fetchall()]
-            cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")  # noqa: S608
-            first = cursor.fetchone()[0] + 1
-        return list(range(first, first + n))
-
-    def row(self, values: dict) -> list:
-        """The row in column order, with defaults for what ``values`` leaves out (plain values)."""
-        return [values.get(a, d) for a, d in zip(self.attnames, self.defaults, strict=True)]
-
-    def _stored(self, row: list) -> list:
-        stored = row.copy()
-        for i in self.encrypted:
-            if stored[i]:
-                stored[i] = crypto.encrypt(stored[i])
-        for i, source, kind in self.hashes:
-            stored[i] = crypto.lookup_hash(kind, row[source]) if row[source] else ""
-        for i in self.dates:
-            if stored[i] is not None:
-                stored[i] = stored[i].isoformat()
-        return stored
-
-    def write(self, rows: list[list]) -> None:
-        if not rows:
-            return
-        stored = map(self._stored, rows) if self.converts else rows
-        if self.connection.vendor == "postgresql":
-            with self.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
-                for row in stored:
-                    copy.write_row(row)
-        else:
-            self.connection.ensure_connection()
-            self.connection.connection.executemany(self.sql, stored)
 
 
 _MALE_SHARE = {

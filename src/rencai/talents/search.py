@@ -296,6 +296,18 @@ def _insert(connection, rows: list[tuple[str, int, int]]) -> None:
         connection.connection.executemany(_INSERT_SQL, rows)
 
 
+def prepare_segmenter() -> None:
+    """Load jieba's dictionary now (before a process forks to index in the child)."""
+    _segmenter()
+
+
+def write_terms(rows: list[tuple[str, int, int]]) -> None:
+    """Insert terms already worked out (``terms_for``), as (term, talent id, kind), for talents
+    that have none yet (an import's new talents)."""
+    connection = connections[router.db_for_write(TalentSearchTerm)]
+    _insert(connection, rows)
+
+
 def index_bulk(talents: Iterable, *, replace: bool = True, batch: int = 10_000) -> int:
     """Index many talents at once (demo data, imports, a rebuild); returns the rows written.
 

@@ -10,6 +10,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
+from rencai.core.loading import bulk_load
 from rencai.core.models import AuditEntry, Region
 from rencai.imports import pipeline
 from rencai.imports.mapping import save_mapping, suggest
@@ -309,14 +310,15 @@ def _index_names() -> set[str]:
 
 
 def test_a_large_load_keeps_the_indexes_its_rows_are_matched_through():
+    # Without them each chunk's lookup reads every row written so far (quadratic at a million).
     from django.db import connection, transaction
 
-    with transaction.atomic(), pipeline._without_plain_indexes(connection):
+    with transaction.atomic(), bulk_load(connection, [Talent], keep=pipeline.MATCH_INDEXES):
         during = _index_names()
         with connection.cursor() as cursor:
             columns = {tuple(c["columns"]) for name, c in connection.introspection.get_constraints(
                 cursor, "talents_talent").items() if name in during and c["index"] and not c["unique"]}
-    assert {("name",), ("id_card_hash",), ("mobile_hash",)} <= columns
+    assert ("name",) in columns and "talents_unique_id_card" in during
     assert "talents_birth_idx" not in during
     assert "talents_birth_idx" in _index_names()
 

@@ -1,0 +1,226 @@
+"""Loading many rows at once: the database driver's bulk path, and the table settings around it.
+
+What demo data, imports and index rebuilds share:
+
+- ``BulkWriter`` writes the rows of one model with ``executemany`` (SQLite) or ``COPY``
+  (PostgreSQL), values prepared as the model's fields would store them (encrypted, hashed, dates
+  in the driver's format) without building a model instance per row.
+- ``bulk_load`` drops a table's plain indexes (and on PostgreSQL its foreign keys) and builds
+  them again at the end, as PostgreSQL's manual advises for populating a database.
+- ``sqlite_cache`` enlarges SQLite's page cache while the indexes that stay are filled.
+- ``no_gc`` keeps the cycle collector out of a loop that allocates millions of small objects.
+
+Bulk writes send no signals and write no change log: the caller audits the load as a whole.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from django.db import connections, models, router
+
+from rencai.core import crypto
+from rencai.core.fields import EncryptedTextField, LookupHashField
+
+# SQLite's page cache while a load writes (KiB): holds the index pages being filled, which
+# with the default 2 MB are read back from the file for nearly every insert.
+SQLITE_CACHE_KIB = 256 * 1024
+
+
+class BulkWriter:
+    """Writes the rows of one model through the database driver's bulk path.
+
+    ``bulk_create`` spends most of a million-row run preparing each value of each row in Python
+    (field by field, twice for the protected numbers, which it validates again); here the values
+    are already valid, so a row needs only its encryption (AES-GCM per value, as
+    ``EncryptedTextField`` does), the keyed lookup hashes, and the driver's date format. Columns,
+    defaults and the protected fields are read from the model, so a new field is written with
+    its default. ``with_pk``: the caller gives primary keys (from ``reserve_ids``); otherwise the
+    database does.
+
+    ``row`` and ``stored`` touch no connection: a row can be prepared in another process than the
+    one that writes it (``imports.pipeline`` does).
+    """
+
+    def __init__(self, model, now, *, with_pk: bool = False):
+        connection = connections[router.db_for_write(model)]
+        self.model = model
+        self.connection = connection
+        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        self.attnames = [f.attname for f in fields]
+        sqlite = connection.vendor == "sqlite"
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        self.defaults = []
+        self.encrypted, self.hashes, self.dates = [], [], []
+        for i, f in enumerate(fields):
+            if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add):
+                self.defaults.append(stamp)
+                continue
+            # Django's default: "" for text, None otherwise (a NOT NULL column left out fails loudly).
+            self.defaults.append(f.get_default())
+            if isinstance(f, EncryptedTextField):
+                self.encrypted.append(i)
+            elif isinstance(f, LookupHashField):
+                source = model._meta.get_field(f.source)
+                self.hashes.append((i, self.attnames.index(source.attname), source.kind))
+            elif sqlite and isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
+                self.dates.append(i)
+        self.converts = bool(self.encrypted or self.hashes or self.dates)
+        self.position = {name: i for i, name in enumerate(self.attnames)}
+        quote = connection.ops.quote_name
+        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        # Table and column names come from the model, never from input.
+        if connection.vendor == "postgresql":
+            self.sql = f"COPY {table} ({columns}) FROM STDIN"
+        else:
+            self.sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})"  # noqa: S608
+
+    def reserve_ids(self, n: int) -> list[int]:
+        """``n`` primary keys nobody else gets: from the sequence on PostgreSQL; on SQLite after
+        the largest in use (the run's transaction holds SQLite's one write lock)."""
+        quote = self.connection.ops.quote_name
+        table, pk = self.model._meta.db_table, self.model._meta.pk.column
+        with self.connection.cursor() as cursor:
+            if self.connection.vendor == "postgresql":
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                               [table, pk, n])
+                return [r[0] for r in cursor.fetchall()]
+            cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")  # noqa: S608
+            first = cursor.fetchone()[0] + 1
+        return list(range(first, first + n))
+
+    def row(self, values: dict) -> list:
+        """The row in column order, with defaults for what ``values`` leaves out (plain values)."""
+        row = self.defaults.copy()
+        position = self.position
+        for name, value in values.items():
+            i = position.get(name)
+            if i is not None:
+                row[i] = value
+        return row
+
+    def stored(self, row: list, *, in_place: bool = False) -> list:
+        """``row`` as the database keeps it: protected values encrypted, their lookup hashes
+        filled in, dates as text on SQLite (in ``row`` itself with ``in_place``)."""
+        stored = row if in_place else row.copy()
+        for i, source, kind in self.hashes:  # from the plain values, before they are encrypted
+            stored[i] = crypto.lookup_hash(kind, stored[source]) if stored[source] else ""
+        for i in self.encrypted:
+            if stored[i]:
+                stored[i] = crypto.encrypt(stored[i])
+        for i in self.dates:
+            if stored[i] is not None:
+                stored[i] = stored[i].isoformat()
+        return stored
+
+    def write(self, rows: Iterable[list], *, prepared: bool = False) -> None:
+        """Write plain rows (from ``row``), or with ``prepared`` rows already ``stored``."""
+        stored = map(self.stored, rows) if self.converts and not prepared else rows
+        if self.connection.vendor == "postgresql":
+            with self.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+                for row in stored:
+                    copy.write_row(row)
+        else:
+            self.connection.ensure_connection()
+            self.connection.connection.executemany(self.sql, stored)
+
+
+@contextmanager
+def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = ()):
+    """Fill the tables of ``models_`` the way PostgreSQL's manual advises ("Populating a Database").
+
+    The plain (non-unique) secondary indexes are dropped and built again at the end: sorting a
+    million rows once is many times faster than keeping two dozen indexes up to date row by
+    row. ``keep`` names the column lists of plain indexes that stay, because the load reads
+    through them as it goes (an import matches each chunk by ID number). On PostgreSQL the
+    foreign keys of these tables are dropped too and added again at the end, where one join
+    checks them all; otherwise every row queues one check per foreign key (tens of millions at
+    a million talents, run one by one at commit). Unique indexes and checks stay, so uniqueness
+    is enforced as rows go in; SQLite checks its foreign keys as rows go in, cheaply, and cannot
+    drop them. Everything happens inside the caller's transaction, so a failure leaves the
+    schema as it was (and, on PostgreSQL, other sessions wait for these tables until the load
+    commits).
+    """
+    postgres = connection.vendor == "postgresql"
+    kept = {tuple(columns) for columns in keep}
+    indexes, foreign_keys = [], []
+    with connection.cursor() as cursor:
+        if postgres:
+            # No table may be altered with checks still queued for it (Django's foreign keys are
+            # DEFERRABLE INITIALLY DEFERRED): run what is queued now, then defer again.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for model in models_:
+            table = model._meta.db_table
+            if postgres:
+                cursor.execute(
+                    "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
+                    "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
+                    "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
+                    "quote_ident(i.indexname))::regclass)", [table])
+                found = cursor.fetchall()
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname", [table])
+                foreign_keys += [(table, name, definition) for name, definition in cursor.fetchall()]
+            else:
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL "
+                    "AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
+                found = cursor.fetchall()
+            if kept:
+                columns = {name: tuple(c["columns"]) for name, c in
+                           connection.introspection.get_constraints(cursor, table).items()}
+                found = [(name, sql) for name, sql in found if columns.get(name) not in kept]
+            indexes += found
+        quote = connection.ops.quote_name
+        for table, name, _definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for name, _sql in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _name, sql in indexes:
+            cursor.execute(sql)
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        for model in models_:
+            # Fresh statistics for the planner: the tables may have grown tenfold.
+            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+@contextmanager
+def sqlite_cache(connection, kib: int = SQLITE_CACHE_KIB):
+    """On SQLite, a page cache of ``kib`` that holds the indexes being filled (the talent table
+    has two dozen; with the default 2 MB every insert into a large one reads its pages back from
+    the file). Nothing on PostgreSQL."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous}")
+
+
+@contextmanager
+def no_gc():
+    """Millions of small tuples would set off the cycle collector again and again, each time
+    walking every object alive (a third of a load's time); they hold no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+

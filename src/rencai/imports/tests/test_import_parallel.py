@@ -1,0 +1,132 @@
+"""A large sheet is read and cleaned in a second process: the import comes out the same, row for
+row, as when one process does everything; errors raised while reading reach the user; a cancel
+stops the reading process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from rencai.core.parallel import can_fork
+from rencai.imports import pipeline
+from rencai.imports.pipeline import ImportOptions, ImportRefused
+from rencai.imports.readers import ImportFileError
+from rencai.imports.tests.files import HEADERS, upload, xlsx
+from rencai.talents.models import Talent, TalentSearchTerm
+from rencai.talents.tests.helpers import id_number, make_talent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.skipif(not can_fork(), reason="needs fork")]
+
+
+def people(n: int) -> list[list]:
+    rows = [HEADERS]
+    for i in range(n):
+        number = id_number(f"19{60 + i % 30}0{1 + i % 9}1{i % 9}", male=i % 2 == 0, seq=10 + i)
+        rows.append([f"测试{i:03d}", None, number, None, f"139{i:08d}", "本科", "盐湖区" if i % 3 else "河津市",
+                     f"运城第{i % 7}中学"])
+    rows.append(["缺区县", "男", None, "1985.03", None, None, None, None])  # a new record would lack its region
+    rows.append(rows[1][:])  # the same person twice
+    return rows
+
+
+def options(**kwargs) -> ImportOptions:
+    return ImportOptions(columns={i: f for i, f in enumerate(["name", "gender", "id_card", "birth_date", "mobile",
+                                                              "education", "region", "work_unit"])}, **kwargs)
+
+
+def snapshot():
+    talents = sorted(Talent.objects.values_list("name", "id_card_hash", "mobile_hash", "birth_date", "gender",
+                                                "region__code", "education__code", "work_unit", "source"))
+    terms = sorted(TalentSearchTerm.objects.values_list("talent__name", "term", "kind"))
+    return talents, terms
+
+
+@pytest.fixture
+def in_one_process(monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10**9)
+
+
+def run_both(tmp_path, user, monkeypatch, **kwargs):
+    """The same import twice, once in one process and once with a reading process."""
+    make_talent(user, name="已登记", id_card=id_number("19800101", seq=90), region_code="140802")
+    up = upload(xlsx(tmp_path / "a.xlsx", people(40)), user)
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10**9)
+    alone = pipeline.run_import(up, options(**kwargs), user)
+    alone_data = snapshot()
+    pipeline.undo(alone, user)
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 0)
+    forking = os.fork
+
+    forks = []
+
+    def counting_fork():
+        forks.append(1)
+        return forking()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    parallel = pipeline.run_import(upload(xlsx(tmp_path / "a.xlsx", people(40)), user), options(**kwargs), user)
+    assert forks, "the rows were not read in a second process"
+    return alone, alone_data, parallel, snapshot()
+
+
+def test_a_large_import_comes_out_the_same_as_in_one_process(tmp_path, city_admin, monkeypatch):
+    alone, alone_data, parallel, parallel_data = run_both(tmp_path, city_admin, monkeypatch, valid_only=True)
+    assert parallel.counts == alone.counts
+    assert parallel.counts["created"] == 40 and parallel.counts["errors"] == 2
+    assert parallel.errors == alone.errors
+    assert parallel_data == alone_data
+    assert any(term == "ceshi000" for _name, term, _kind in parallel_data[1])  # pinyin of 测试000
+
+
+def test_a_large_preview_comes_out_the_same_as_in_one_process(tmp_path, city_admin, monkeypatch):
+    up = upload(xlsx(tmp_path / "a.xlsx", people(30)), city_admin)
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10**9)
+    alone = pipeline.preview(up, options(), city_admin)
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 0)
+    parallel = pipeline.preview(up, options(), city_admin)
+    assert parallel.counts == alone.counts and parallel.errors == alone.errors
+    assert [(r.number, r.status, r.display) for r in parallel.rows] == [(r.number, r.status, r.display) for r in alone.rows]
+    assert parallel.rows[0].display["所属地区"] == "河津市" and parallel.rows[0].display["出生日期"].startswith("196")
+    assert not Talent.objects.exists()
+
+
+def test_an_error_found_while_reading_reaches_the_user_and_nothing_is_written(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 0)
+    up = upload(xlsx(tmp_path / "a.xlsx", people(30)), city_admin)
+
+    reading = type(up.open()).iter_rows
+
+    def broken(self, sheet=0):
+        for number, cells in enumerate(reading(self, sheet)):
+            if number == 5:
+                raise ImportFileError("工作表“人才”已损坏")
+            yield cells
+
+    monkeypatch.setattr(type(up.open()), "iter_rows", broken)
+    with pytest.raises(ImportFileError, match="已损坏"):
+        pipeline.run_import(up, options(), city_admin)
+    assert not Talent.objects.exists()
+
+
+def test_a_cancel_stops_the_import_and_the_reading_process(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 0)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 5)
+    up = upload(xlsx(tmp_path / "a.xlsx", people(30)), city_admin)
+    with pytest.raises(ImportRefused, match="取消"):
+        pipeline.run_import(up, options(), city_admin, cancelled=lambda: True)
+    assert not Talent.objects.exists()
+    import multiprocessing
+
+    assert not [p for p in multiprocessing.active_children() if p.name == "rencai-forked"]
+
+
+def test_birth_dates_and_regions_come_through_the_second_process(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 0)
+    rows = people(3)[:4]
+    up = upload(xlsx(tmp_path / "a.xlsx", rows), city_admin)
+    pipeline.run_import(up, options(), city_admin)
+    first = Talent.objects.get(name="测试000")
+    assert first.birth_date == dt.date(1960, 1, 10) and first.region.code == "140882"
+    assert first.mobile == "13900000000" and first.id_card == rows[1][2]
