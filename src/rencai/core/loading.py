@@ -27,6 +27,8 @@ from rencai.core.fields import EncryptedTextField, LookupHashField
 # SQLite's page cache while a load writes (KiB): holds the index pages being filled, which
 # with the default 2 MB are read back from the file for nearly every insert.
 SQLITE_CACHE_KIB = 256 * 1024
+# Index entries SQLite's ANALYZE reads per index after a load (0 would read them all).
+SQLITE_ANALYSIS_LIMIT = 1000
 
 
 class BulkWriter:
@@ -128,7 +130,7 @@ class BulkWriter:
 
 
 @contextmanager
-def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = ()):
+def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), analyze=()):
     """Fill the tables of ``models_`` the way PostgreSQL's manual advises ("Populating a Database").
 
     The plain (non-unique) secondary indexes are dropped and built again at the end: sorting a
@@ -139,9 +141,9 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = ()):
     checks them all; otherwise every row queues one check per foreign key (tens of millions at
     a million talents, run one by one at commit). Unique indexes and checks stay, so uniqueness
     is enforced as rows go in; SQLite checks its foreign keys as rows go in, cheaply, and cannot
-    drop them. Everything happens inside the caller's transaction, so a failure leaves the
-    schema as it was (and, on PostgreSQL, other sessions wait for these tables until the load
-    commits).
+    drop them. ``analyze``: the models whose tables get fresh planner statistics at the end.
+    Everything happens inside the caller's transaction, so a failure leaves the schema as it was
+    (and, on PostgreSQL, other sessions wait for these tables until the load commits).
     """
     postgres = connection.vendor == "postgresql"
     kept = {tuple(columns) for columns in keep}
@@ -188,9 +190,16 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = ()):
             cursor.execute(sql)
         for table, name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-        for model in models_:
-            # Fresh statistics for the planner: the tables may have grown tenfold.
-            cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+        if analyze:
+            # Statistics for the planner, the tables having perhaps grown tenfold; on SQLite from
+            # a sample of each index, as SQLite advises for ``PRAGMA optimize`` (a full ANALYZE
+            # reads every index again: seconds at a million rows).
+            if not postgres:
+                cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+            for model in analyze:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+            if not postgres:
+                cursor.execute("PRAGMA analysis_limit = 0")
 
 
 @contextmanager

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -132,7 +133,9 @@ def parse_id_card(value, today: dt.date | None = None) -> str:
     if isinstance(value, float) or (isinstance(value, int) and len(str(value)) > 15):
         raise CellError(_("身份证号码被 Excel 存成了数字，后几位已丢失（Excel 只保留 15 位有效数字），无法恢复。"
                           "请把该列设为“文本”格式，重新填写号码后再导入"))
-    text = _SPACES.sub("", unicodedata.normalize("NFKC", str(value)))
+    text = str(value)
+    if not (len(text) == 18 and text.isascii() and text.isalnum()):
+        text = _SPACES.sub("", unicodedata.normalize("NFKC", text))
     if _SCIENTIFIC.match(text):
         raise CellError(_("身份证号码显示为科学计数法“%(value)s”，后几位已丢失，无法恢复。请把该列设为“文本”格式，"
                           "重新填写号码后再导入") % {"value": text})
@@ -267,58 +270,76 @@ class Cleaner:
         return self._value(spec, raw, row)
 
     def _value(self, spec: FieldSpec, raw, row: dict):
-        kind = spec.kind
-        if kind == "text":
-            text = tidy(raw)
-            limit = self.max_lengths.get(spec.name)
-            if limit and len(text) > limit:
-                raise CellError(_("超过 %(n)d 个字") % {"n": limit})
-            return text
-        if kind == "name":
-            text = tidy(raw)
-            if _CJK_ONLY.match(text):
-                text = text.replace(" ", "")
-            if len(text) > 64:
-                raise CellError(_("超过 %(n)d 个字") % {"n": 64})
-            return text
-        if kind == "date":
-            date, has_day = parse_date(raw)
-            if spec.name == "birth_date":
-                if not dt.date(1900, 1, 1) <= date <= self.today:
-                    raise CellError(_("出生日期 %(date)s 不合理") % {"date": date.isoformat()})
-                if not has_day:
-                    row["_birth_month_only"] = True
-            elif date > self.today:
-                raise CellError(_("日期 %(date)s 晚于今天") % {"date": date.isoformat()})
-            return date
-        if kind == "id_card":
-            return parse_id_card(raw, self.today)
-        if kind == "mobile":
-            return parse_mobile(raw)
-        if kind == "email":
-            text = unicodedata.normalize("NFKC", str(raw)).strip()
-            try:
-                validate_email(text)
-            except ValidationError as exc:
-                raise CellError(_("“%(value)s”不是有效的电子邮箱") % {"value": text}) from exc
-            return text
-        if kind == "gender":
-            found = GENDERS.get(key(raw))
-            if found is None:
-                raise CellError(_("“%(value)s”不是性别，应为“男”或“女”") % {"value": tidy(raw)})
-            return found
-        if kind == "choice":
-            return self.choice(spec, raw)
-        if kind == "dictionary":
-            found = self.dictionaries[spec.dictionary].get(key(raw))
-            if found is None:
-                raise CellError(_("“%(value)s”不在%(label)s的可选值中") % {"value": tidy(raw), "label": spec.label})
-            return found
-        if kind == "category":
-            return self.category(raw, row)
-        if kind == "region":
-            return self.region(spec, raw)
-        raise ValueError(kind)
+        return self._by_kind[spec.kind](spec, raw, row)
+
+    @cached_property
+    def _by_kind(self) -> dict:
+        return {
+            "text": self._text, "name": self._name, "date": self._date, "id_card": self._id_card,
+            "mobile": self._mobile, "email": self._email, "gender": self._gender, "choice": self._choice,
+            "dictionary": self._dictionary, "category": self._category, "region": self._region,
+        }
+
+    def _text(self, spec: FieldSpec, raw, row: dict):
+        text = tidy(raw)
+        limit = self.max_lengths.get(spec.name)
+        if limit and len(text) > limit:
+            raise CellError(_("超过 %(n)d 个字") % {"n": limit})
+        return text
+
+    def _name(self, spec: FieldSpec, raw, row: dict):
+        text = tidy(raw)
+        if _CJK_ONLY.match(text):
+            text = text.replace(" ", "")
+        if len(text) > 64:
+            raise CellError(_("超过 %(n)d 个字") % {"n": 64})
+        return text
+
+    def _date(self, spec: FieldSpec, raw, row: dict):
+        date, has_day = parse_date(raw)
+        if spec.name == "birth_date":
+            if not dt.date(1900, 1, 1) <= date <= self.today:
+                raise CellError(_("出生日期 %(date)s 不合理") % {"date": date.isoformat()})
+            if not has_day:
+                row["_birth_month_only"] = True
+        elif date > self.today:
+            raise CellError(_("日期 %(date)s 晚于今天") % {"date": date.isoformat()})
+        return date
+
+    def _id_card(self, spec: FieldSpec, raw, row: dict):
+        return parse_id_card(raw, self.today)
+
+    def _mobile(self, spec: FieldSpec, raw, row: dict):
+        return parse_mobile(raw)
+
+    def _email(self, spec: FieldSpec, raw, row: dict):
+        text = unicodedata.normalize("NFKC", str(raw)).strip()
+        try:
+            validate_email(text)
+        except ValidationError as exc:
+            raise CellError(_("“%(value)s”不是有效的电子邮箱") % {"value": text}) from exc
+        return text
+
+    def _gender(self, spec: FieldSpec, raw, row: dict):
+        found = GENDERS.get(key(raw))
+        if found is None:
+            raise CellError(_("“%(value)s”不是性别，应为“男”或“女”") % {"value": tidy(raw)})
+        return found
+
+    def _choice(self, spec: FieldSpec, raw, row: dict):
+        return self.choice(spec, raw)
+
+    def _dictionary(self, spec: FieldSpec, raw, row: dict):
+        found = self.dictionaries[spec.dictionary].get(key(raw))
+        if found is None:
+            raise CellError(_("“%(value)s”不在%(label)s的可选值中") % {"value": tidy(raw), "label": spec.label})
+        return found
+
+    def _category(self, spec: FieldSpec, raw, row: dict):
+        return self.category(raw, row)
+
+    def _region(self, spec: FieldSpec, raw, row: dict):
+        return self.region(spec, raw)
 
     def choice(self, spec: FieldSpec, raw):
         text = key(raw)

@@ -39,12 +39,13 @@ from rencai.core.models.audit import AuditAction
 from rencai.core.parallel import can_fork, forked
 from rencai.core.scope import scope_region_ids, user_can
 from rencai.imports.cleaning import Cleaner, is_blank
+from rencai.imports.dedupe import scoring
 from rencai.imports.mapping import FIELDS
 from rencai.imports.models import ImportBatch, ImportBatchStatus, ImportChange
 from rencai.imports.readers import ImportFileError, header_texts
 from rencai.talents import search
 from rencai.talents.choices import TalentSource
-from rencai.talents.models import Talent, TalentSearchTerm
+from rencai.talents.models import Talent, TalentSearchTerm, TermKind
 
 CHUNK_ROWS = 5000
 # A sheet with more rows than this is read and cleaned in a second process (see _Pass.run).
@@ -55,6 +56,9 @@ MODES = ("skip", "update", "fill")
 NEW, UPDATE, DUPLICATE, ERROR, SKIP = "new", "update", "duplicate", "error", "skip"
 STATUS_LABELS = {NEW: _("新增"), UPDATE: _("更新已有人才"), DUPLICATE: _("可能重复"), ERROR: _("有错误"),
                  SKIP: _("跳过")}
+# Where the dedupe scorer's columns (``scoring.FIELDS``) hold what the exact rules compare.
+BIRTH_AT, ID_HASH_AT, MOBILE_HASH_AT, REGION_AT = (scoring.FIELDS.index(name) for name in (
+    "birth_date", "id_card_hash", "mobile_hash", "region_id"))
 # Fields an import writes as foreign keys (the cleaner gives their ids).
 FK_FIELDS = {name for name, spec in FIELDS.items() if spec.kind in ("dictionary", "category", "region")}
 
@@ -191,6 +195,10 @@ class _Pass:
         self.total_rows = 1
         self.workbook = upload.open()
         self.known_names: set[str] | None = None
+        # The registry before this import (look-alikes are sought among those records only), and
+        # whether its search and hash indexes are away for a large load (see _load_mode).
+        self.registered_before = Talent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.indexes_dropped = False
         # New talents are written through the driver's bulk path, their rows prepared with the
         # values every row of the batch shares.
         self.writer = BulkWriter(Talent, self.now, with_pk=True) if write else None
@@ -322,11 +330,25 @@ class _Pass:
             result.id_hash = crypto.lookup_hash("id_card", number) if number else ""
             result.mobile_hash = crypto.lookup_hash("mobile", mobile) if mobile else ""
             return
-        row = writer.row({**{(f"{k}_id" if k in FK_FIELDS else k): v for k, v in new.items()}, **self.batch_values})
+        row = self.new_row_template.copy()
+        position = self.new_row_position
+        for name, value in new.items():
+            row[position[name]] = value
         stored = writer.stored(row, in_place=True)
         result.new_row = stored
         result.id_hash, result.mobile_hash = stored[self.id_hash_at], stored[self.mobile_hash_at]
         result.terms = search.terms_for(_Texts(new), ())
+
+    @cached_property
+    def new_row_template(self) -> list:
+        """A new talent's row before its values: the defaults and what the batch gives every row."""
+        return self.writer.row(self.batch_values)
+
+    @cached_property
+    def new_row_position(self) -> dict[str, int]:
+        """Where each importable field goes in the row (its column, or its ``_id`` for a reference)."""
+        position = self.writer.position
+        return {name: position[f"{name}_id" if name in FK_FIELDS else name] for name in FIELDS}
 
     @cached_property
     def id_at(self) -> int:
@@ -427,9 +449,9 @@ class _Pass:
         name_list = sorted(names)
         for start in range(0, len(name_list), 900):
             rows = Talent.objects.filter(name__in=name_list[start:start + 900]).order_by().values_list(
-                "name", "id", "region_id", "birth_date", "mobile_hash", "id_card_hash")
+                *scoring.FIELDS)
             for row in rows:
-                people.setdefault(row[0], []).append(row[1:])
+                people.setdefault(row[1], []).append(row)
         for result in results:
             values = result.values
             mobile = values.get("mobile")
@@ -446,8 +468,9 @@ class _Pass:
             if not registered:
                 continue
             mobile_hash = result.mobile_hash
-            same = [p for p in registered
-                    if self.visible(p[1]) and ((birth and p[2] == birth) or (mobile_hash and p[3] == mobile_hash))]
+            # FIELDS order: pk, name, gender, birth_date, id_card_hash, mobile_hash, …, region_id.
+            same = [p for p in registered if self.visible(p[REGION_AT]) and (
+                (birth and p[BIRTH_AT] == birth) or (mobile_hash and p[MOBILE_HASH_AT] == mobile_hash))]
             if not same:
                 continue
             row_has_id = bool(values.get("id_card"))
@@ -455,11 +478,71 @@ class _Pass:
                 result.match_id = same[0][0]
                 result.status = UPDATE
                 continue
-            if row_has_id and all(p[4] for p in same):
+            if row_has_id and all(p[ID_HASH_AT] for p in same):
                 continue  # registered people with other ID numbers: someone else of the same name
             result.status = DUPLICATE
+            result.match_id = same[0][0]
             result.errors[_("重复")] = _("可能与已登记的 %(n)d 人是同一人（姓名相同，且出生日期或手机号码相同），未导入；"
                                        "请核对后单独录入，或在查重中合并") % {"n": len(same)}
+        self.match_look_alikes([r for r in results if r.status == NEW], people)
+
+    def match_look_alikes(self, results: list[RowResult], people: dict[str, list]) -> None:
+        """Rows that would be new but look like someone registered before this import, as the
+        dedupe scorer judges them (the review queue's and the entry form's judgement): possible
+        duplicates, held back. Candidates are those of the same name, the same full pinyin (a
+        homophone typo: 章伟 for 张伟) or the same mobile number, whom the user may see; without
+        the search and hash indexes (a load as large as the registry, ``bulk_load``) only the
+        same name."""
+        if not results or not self.registered_before:
+            return
+        candidates: dict[int, set] = {}  # position in results -> registered rows (FIELDS order)
+        for position, result in enumerate(results):
+            found = set(people.get(result.values["name"], ()))
+            if found:
+                candidates[position] = found
+        if not self.indexes_dropped:
+            by_pinyin: dict[str, list[int]] = {}
+            by_mobile: dict[str, list[int]] = {}
+            for position, result in enumerate(results):
+                pinyin = next((term for term, kind in search.name_terms(result.values["name"])
+                               if kind == TermKind.PINYIN), "")
+                if pinyin:
+                    by_pinyin.setdefault(pinyin, []).append(position)
+                if result.mobile_hash:
+                    by_mobile.setdefault(result.mobile_hash, []).append(position)
+            earlier = Talent.objects.filter(pk__lte=self.registered_before).order_by()
+            pinyins = sorted(by_pinyin)
+            for start in range(0, len(pinyins), 900):
+                terms = TalentSearchTerm.objects.filter(term__in=pinyins[start:start + 900], kind=TermKind.PINYIN,
+                                                        talent_id__lte=self.registered_before)
+                found = dict(terms.values_list("talent_id", "term"))
+                for row in earlier.filter(pk__in=list(found)).values_list(*scoring.FIELDS):
+                    for position in by_pinyin[found[row[0]]]:
+                        candidates.setdefault(position, set()).add(row)
+            hashes = sorted(by_mobile)
+            for start in range(0, len(hashes), 900):
+                for row in earlier.filter(mobile_hash__in=hashes[start:start + 900]).values_list(*scoring.FIELDS):
+                    for position in by_mobile[row[MOBILE_HASH_AT]]:
+                        candidates.setdefault(position, set()).add(row)
+        cutoff = scoring.weight_for(scoring.DEFAULT_THRESHOLD)
+        for position, rows in candidates.items():
+            result = results[position]
+            rows = [row for row in rows if row[0] <= self.registered_before and self.visible(row[REGION_AT])]
+            if not rows:
+                continue
+            probe = scoring.prepare({**result.values, "id_card_hash": result.id_hash, "mobile_hash": result.mobile_hash})
+            best = max(((scoring.score_prepared(probe, other), other) for other in map(scoring.prepare, rows)),
+                       key=lambda pair: pair[0])
+            weight, other = best
+            if weight < cutoff:
+                continue
+            agreeing = [item["label"] for item in scoring.evidence(probe, other).values() if item["weight"] > 0]
+            result.status = DUPLICATE
+            result.match_id = other.record.pk
+            result.errors[_("重复")] = _("可能与已登记的“%(name)s”是同一人（相似度 %(score)d%%：%(why)s），未导入；"
+                                       "请核对后单独录入，或在查重中合并") % {
+                "name": other.record.name, "score": round(scoring.probability(weight) * 100),
+                "why": "、".join(agreeing)}
 
     def decide(self, matched: list[RowResult]) -> None:
         """For rows that match a record: skip, or the fields an update or fill would change."""
@@ -633,7 +716,8 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     using = router.db_for_write(Talent)
     outcome = None
     try:
-        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)):
+        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)) as large:
+            run.indexes_dropped = large
             run.run()
             if run.counts[ERROR] and not options.valid_only:
                 raise _Rollback
@@ -696,10 +780,10 @@ def _load_mode(using: str, rows: int):
     large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
     with sqlite_cache(connection):
         if not large:
-            yield
+            yield False
             return
-        with bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES):
-            yield
+        with bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES, analyze=[TalentSearchTerm]):
+            yield True
 
 
 def _finish(batch: ImportBatch, run: _Pass, status: str, message: str) -> None:
