@@ -81,7 +81,10 @@ class Talent(RegionScopedModel):
     # --- identity ---------------------------------------------------------------------------
     name = models.CharField(_("姓名"), max_length=64, db_index=True)
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
-    ethnicity = dictionary_fk(_("民族"), "ethnicity")
+    # No index of its own on the references nobody filters the list by (民族, 政治面貌, 学位,
+    # 学科, 工作城市): each would be kept up to date on every write, and rebuilt at every large
+    # import, for no query.
+    ethnicity = dictionary_fk(_("民族"), "ethnicity", db_index=False)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     id_card = ProtectedField(_("身份证号"), kind="id_card")
     id_card_hash = LookupHashField(source="id_card")
@@ -90,7 +93,7 @@ class Talent(RegionScopedModel):
     other_phones = EncryptedTextField(_("其他电话"), blank=True, default="")
     email = models.EmailField(_("电子邮箱"), blank=True)
     wechat = models.CharField(_("微信号"), max_length=64, blank=True)
-    political_status = dictionary_fk(_("政治面貌"), "political_status")
+    political_status = dictionary_fk(_("政治面貌"), "political_status", db_index=False)
 
     # --- origin and place -------------------------------------------------------------------
     native_place = models.ForeignKey(
@@ -103,7 +106,7 @@ class Talent(RegionScopedModel):
     )
     work_city = models.ForeignKey(
         "core.Region", verbose_name=_("工作所在城市"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+", limit_choices_to={"level": "prefecture"},
+        related_name="+", limit_choices_to={"level": "prefecture"}, db_index=False,
     )
 
     # --- classification ---------------------------------------------------------------------
@@ -127,10 +130,10 @@ class Talent(RegionScopedModel):
     title = models.CharField(_("专业技术职称"), max_length=64, blank=True)
     title_level = dictionary_fk(_("职称级别"), "title_level")
     education = dictionary_fk(_("最高学历"), "education")
-    degree = dictionary_fk(_("最高学位"), "degree")
+    degree = dictionary_fk(_("最高学位"), "degree", db_index=False)
     school = models.CharField(_("毕业院校"), max_length=128, blank=True)
     major = models.CharField(_("所学专业"), max_length=128, blank=True)
-    discipline = dictionary_fk(_("学科领域"), "discipline")
+    discipline = dictionary_fk(_("学科领域"), "discipline", db_index=False)
     research_fields = models.TextField(_("研究方向"), blank=True)
     skills = models.TextField(_("专长技能"), blank=True)
     honours = models.TextField(_("荣誉称号"), blank=True)

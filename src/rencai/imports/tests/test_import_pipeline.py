@@ -341,6 +341,17 @@ def _index_names() -> set[str]:
     return names
 
 
+def test_the_registry_keeps_no_index_on_references_nobody_filters_by():
+    # Each index is written on every insert and rebuilt by every large load.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        indexed = {column for c in connection.introspection.get_constraints(cursor, "talents_talent").values()
+                   if c["index"] for column in c["columns"]}
+    assert not indexed & {"degree_id", "discipline_id", "ethnicity_id", "political_status_id", "work_city_id"}
+    assert {"education_id", "native_place_id", "work_province_id", "liaison_officer_id"} <= indexed
+
+
 def test_a_large_load_keeps_the_indexes_its_rows_are_matched_through():
     # Without them each chunk's lookup reads every row written so far (quadratic at a million).
     from django.db import connection, transaction
