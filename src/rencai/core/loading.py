@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable
 from contextlib import contextmanager
+from itertools import chain
 
 from django.db import connections, models, router
 
@@ -72,12 +73,9 @@ class BulkWriter:
         self.converts = bool(self.encrypted or self.hashes or self.dates)
         self.position = {name: i for i, name in enumerate(self.attnames)}
         quote = connection.ops.quote_name
-        table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+        self.table, self.columns = model._meta.db_table, [f.column for f in fields]
         # Table and column names come from the model, never from input.
-        if connection.vendor == "postgresql":
-            self.sql = f"COPY {table} ({columns}) FROM STDIN"
-        else:
-            self.sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})"  # noqa: S608
+        self.copy_sql = f"COPY {quote(self.table)} ({', '.join(quote(c) for c in self.columns)}) FROM STDIN"
 
     def reserve_ids(self, n: int) -> list[int]:
         """``n`` primary keys nobody else gets: from the sequence on PostgreSQL; on SQLite after
@@ -121,12 +119,36 @@ class BulkWriter:
         """Write plain rows (from ``row``), or with ``prepared`` rows already ``stored``."""
         stored = map(self.stored, rows) if self.converts and not prepared else rows
         if self.connection.vendor == "postgresql":
-            with self.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+            with self.connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
                 for row in stored:
                     copy.write_row(row)
         else:
-            self.connection.ensure_connection()
-            self.connection.connection.executemany(self.sql, stored)
+            sqlite_insert(self.connection, self.table, self.columns, stored if isinstance(stored, list) else list(stored))
+
+
+def sqlite_insert(connection, table: str, columns: list[str], rows: list) -> None:
+    """Insert ``rows`` (sequences in ``columns`` order) into an SQLite table, many rows per
+    statement: ``executemany`` binds and steps once per row, which for a narrow row (a search
+    term) costs three times the insert itself. ``table`` and ``columns`` come from models, never
+    from input."""
+    import sqlite3
+
+    connection.ensure_connection()
+    raw = connection.connection
+    try:
+        limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python before 3.11
+        limit = 999
+    per_statement = max(1, min(limit // len(columns), 2000))
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "  # noqa: S608
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    full = head + ", ".join([one] * per_statement)
+    whole = len(rows) - len(rows) % per_statement
+    for start in range(0, whole, per_statement):
+        raw.execute(full, list(chain.from_iterable(rows[start:start + per_statement])))
+    if whole < len(rows):
+        raw.executemany(head + one, rows[whole:])
 
 
 @contextmanager

@@ -46,6 +46,7 @@ from django.db.models import (
 )
 
 from rencai.core.fields import protected_match
+from rencai.core.loading import sqlite_insert
 from rencai.core.validators import validate_id_card, validate_mobile
 from rencai.talents.models import Talent, TalentSearchTerm, TermKind
 
@@ -280,7 +281,6 @@ def _tags_of(using: str, talent_ids: list[int]) -> dict[int, list[str]]:
 
 
 _COPY_SQL = "COPY talents_talentsearchterm (term, talent_id, kind) FROM STDIN"
-_INSERT_SQL = "INSERT INTO talents_talentsearchterm (term, talent_id, kind) VALUES (?, ?, ?)"
 
 
 def _insert(connection, rows: list[tuple[str, int, int]]) -> None:
@@ -290,10 +290,9 @@ def _insert(connection, rows: list[tuple[str, int, int]]) -> None:
             for row in rows:
                 copy.write_row(row)
     else:
-        # The driver's own executemany: Django's cursor wrapper would rewrite every row's
-        # parameters in Python.
-        connection.ensure_connection()
-        connection.connection.executemany(_INSERT_SQL, rows)
+        # Through the driver, many rows per statement: Django's cursor wrapper would rewrite every
+        # row's parameters in Python.
+        sqlite_insert(connection, TalentSearchTerm._meta.db_table, ["term", "talent_id", "kind"], rows)
 
 
 def prepare_segmenter() -> None:
