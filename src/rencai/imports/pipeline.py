@@ -404,7 +404,9 @@ class _Pass:
                 self.seen_ids[seen_key] = result.number
                 by_hash.setdefault(digest, []).append(result)
         existing = {}
-        hashes = list(by_hash)
+        # Only a record registered before the import can hold a row's ID number (two rows of the
+        # file with one number are caught above): into an empty registry, nothing to look up.
+        hashes = list(by_hash) if self.registered_before else []
         for start in range(0, len(hashes), 900):
             # Not empty: the condition of the unique index on the hash, so that index serves (a large
             # load drops the plain one). No ordering: the model's own joins the regions to sort.
