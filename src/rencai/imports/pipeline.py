@@ -25,7 +25,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -195,10 +195,12 @@ class _Pass:
         self.total_rows = 1
         self.workbook = upload.open()
         self.known_names: set[str] | None = None
-        # The registry before this import (look-alikes are sought among those records only), and
-        # whether its search and hash indexes are away for a large load (see _load_mode).
+        # The registry before this import (look-alikes are sought among those records only);
+        # whether its search and hash indexes are away for a large load (see _load_mode), and
+        # what sets them aside when the first new rows are written (None: nothing to do).
         self.registered_before = Talent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.indexes_dropped = False
+        self.before_writing: Callable | None = None
         # New talents are written through the driver's bulk path, their rows prepared with the
         # values every row of the batch shares.
         self.writer = BulkWriter(Talent, self.now, with_pk=True) if write else None
@@ -584,6 +586,10 @@ class _Pass:
     def commit_chunk(self, results: list[RowResult]) -> None:
         new = [r for r in results if r.status == NEW]
         if new:
+            if self.before_writing is not None:
+                self.before_writing()
+                self.before_writing = None
+                self.indexes_dropped = True
             writer = self.writer
             ids = writer.reserve_ids(len(new))
             rows, terms = [], []
@@ -718,8 +724,8 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
     using = router.db_for_write(Talent)
     outcome = None
     try:
-        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)) as large:
-            run.indexes_dropped = large
+        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)) as set_aside:
+            run.before_writing = set_aside
             run.run()
             if run.counts[ERROR] and not options.valid_only:
                 raise _Rollback
@@ -775,17 +781,19 @@ MATCH_INDEXES = (("name",),)
 @contextmanager
 def _load_mode(using: str, rows: int):
     """A large page cache on SQLite while writing; and for a load as large as the registry itself
-    (a first load of a county's or the city's whole list), the registry's and the search index's
-    plain indexes dropped and built again once at the end (``core.loading.bulk_load``), except
-    those matching reads. Inside the import's transaction, so a failure puts them back too."""
+    (a first load of a county's or the city's whole list), a function that sets the registry's
+    and the search index's plain indexes aside (``core.loading.bulk_load``: all but those
+    matching reads), called when the first new rows are written — a file imported again, whose
+    rows are all registered, writes none and keeps them — and builds them again once at the end.
+    Inside the import's transaction, so a failure puts them back too."""
     connection = connections[using]
     large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
-    with sqlite_cache(connection):
-        if not large:
-            yield False
-            return
-        with bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES, analyze=[TalentSearchTerm]):
-            yield True
+    with sqlite_cache(connection), ExitStack() as stack:
+        def set_aside():
+            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES,
+                                          analyze=[TalentSearchTerm]))
+
+        yield set_aside if large else None
 
 
 def _finish(batch: ImportBatch, run: _Pass, status: str, message: str) -> None:

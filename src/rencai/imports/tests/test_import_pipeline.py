@@ -341,6 +341,23 @@ def _index_names() -> set[str]:
     return names
 
 
+def test_a_large_load_sets_the_indexes_aside_only_when_it_writes_new_rows(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "LARGE_LOAD_ROWS", 1)
+    entered = []
+    real = pipeline.bulk_load
+
+    def recording(*args, **kwargs):
+        entered.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "bulk_load", recording)
+    path = xlsx(tmp_path / "a.xlsx", sheet_rows())
+    assert pipeline.run_import(upload(path, city_admin), options(), city_admin).counts["created"] == 3
+    assert entered == [1]
+    again = pipeline.run_import(upload(path, city_admin), options(), city_admin)
+    assert again.counts["skipped"] == 3 and entered == [1]  # the same file again: nothing new, nothing rebuilt
+
+
 def test_the_registry_keeps_no_index_on_references_nobody_filters_by():
     # Each index is written on every insert and rebuilt by every large load.
     from django.db import connection
