@@ -6,9 +6,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rencai.api.filtering import apply_filters
 from rencai.core.models import AuditEntry
 from rencai.core.models.audit import AuditAction
 from rencai.core.services.tokens import create_token
+from rencai.talents.api import TalentQuery
+from rencai.talents.filters import TalentFilterSet
 from rencai.talents.models import Talent, TalentDatabase
 from rencai.talents.tests.helpers import id_number, item, make_talent, region
 
@@ -97,6 +100,19 @@ def test_it_filters_like_the_list_page(client, city_admin, yanhu_officer, talent
                              headers=headers)) == {"张伟"}
     response = client.get("/api/talents/", {"region": region("140882").pk}, headers=bearer(yanhu_officer))
     assert response.status_code == 422 and "region" in response.json()["errors"]
+
+
+def test_a_request_builds_only_the_filters_it_sends(city_admin, talents):
+    in_scope = Talent.objects.restrict(city_admin, "view")  # the permissions are read here, once
+    with CaptureQueriesContext(connection) as queries:
+        found = list(apply_filters(TalentFilterSet, TalentQuery(q="张伟"), in_scope, city_admin))
+    read = {query["sql"].split(" FROM ")[1].split()[0] for query in queries.captured_queries}
+    # The search index and the page: no region, category or 籍贯 choices of the filters not sent.
+    assert read == {'"talents_talentsearchterm"', '"talents_talent"'}
+    assert [t.name for t in found] == ["张伟"]
+    tier = str(item("talent_tier", "C").pk)
+    assert [t.name for t in apply_filters(TalentFilterSet, TalentQuery(q="张伟", tier=tier), in_scope, city_admin)] == ["张伟"]
+    assert not apply_filters(TalentFilterSet, TalentQuery(q="李刚", tier=tier), in_scope, city_admin).exists()
 
 
 def test_it_pages_by_cursor_with_a_count(client, city_admin, talents):
