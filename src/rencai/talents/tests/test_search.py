@@ -245,6 +245,17 @@ def test_a_prefix_is_an_index_range_on_both_databases(people):
     assert "talents_term_talent_idx" in per_talent
 
 
+def test_a_countys_talents_are_read_newest_first_from_an_index(people):
+    in_county = Talent.objects.filter(region_id__in=[Region.objects.get(code="140802").pk])
+    plan = _plan(in_county.order_by("-pk").values("pk")[:5])
+    assert "talents_region_id_idx" in plan and "TEMP B-TREE" not in plan and "Sort" not in plan
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Talent._meta.db_table)
+    # One index leads with the region for the county's rows in id order, not one more beside it.
+    leading = sorted(c["columns"] for c in constraints.values() if c["index"] and c["columns"][0] == "region_id")
+    assert leading == [["region_id", "id"], ["region_id", "name", "id"]]
+
+
 def test_the_term_column_compares_by_code_point(refdata):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
