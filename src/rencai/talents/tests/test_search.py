@@ -196,9 +196,11 @@ def broad(monkeypatch, people):
     return people, extra
 
 
-@pytest.mark.parametrize("lookup_limit", [100_000, 1])  # SQLite: look the range's talents up, or walk them
+# SQLite: the page through IN lists or EXISTS; the count looking the range's talents up, or walking them.
+@pytest.mark.parametrize(("in_limit", "lookup_limit"), [(5_000, 100_000), (1, 100_000), (1, 1)])
 def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu_officer, hejin_officer, monkeypatch,
-                                                                     lookup_limit):
+                                                                     in_limit, lookup_limit):
+    monkeypatch.setattr(search, "SQLITE_IN_LIMIT", in_limit)
     monkeypatch.setattr(search, "SQLITE_LOOKUP_LIMIT", lookup_limit)
     result = search.apply_search(Talent.objects.all(), "李")
     assert isinstance(result, search.SearchResults)
@@ -210,6 +212,53 @@ def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu
     assert search.apply_search(Talent.objects.restrict(yanhu_officer, "view"), "李").count() == 6
     assert search.apply_search(Talent.objects.all(), "李 北京").count() == 5
     assert list(result[2:4]) == list(Talent.objects.filter(name__in=["李二", "李一"]).order_by("-pk"))
+
+
+@pytest.mark.parametrize("in_limit", [5_000, 1])
+def test_a_broad_query_in_scope_counts_like_django(broad, yanhu_officer, monkeypatch, in_limit):
+    """However the count is worked out (names first, IN lists, the page's own conditions), it is
+    the count of the rows, capped where asked."""
+    monkeypatch.setattr(search, "SQLITE_IN_LIMIT", in_limit)
+    talent("周北", work_unit="李家庄小学")  # found by 李 through the unit, not the name
+    talent("李五", county="140882")  # out of scope
+    in_scope = Talent.objects.restrict(yanhu_officer, "view")
+
+    def counts(query, queryset=in_scope):
+        result = search.apply_search(queryset, query)
+        plain = Talent.objects.filter(pk__in=[t.pk for t in result])
+        assert set(result) == set(plain.filter(pk__in=queryset))  # the page's rows are the rows in scope
+        return [result.order_by().values("pk")[:cap].count() for cap in (None, 3, 6, 7, 8)]
+
+    assert counts("李") == [7, 3, 6, 7, 7]  # six 李 by name, 周北 by unit
+    assert counts("北京") == [5, 3, 5, 5, 5]
+    assert counts("李 北京") == [5, 3, 5, 5, 5]
+    assert counts("李", in_scope.filter(work_unit="北京大学")) == [4, 3, 4, 4, 4]
+    assert counts("l", in_scope.filter(kind="local")) == [0, 0, 0, 0, 0]
+
+
+def test_a_ranked_query_alone_counts_what_it_ranked(people, yanhu_officer, django_assert_num_queries):
+    result = search.apply_search(Talent.objects.all(), "李")
+    with django_assert_num_queries(0):  # the search read every talent it ranked: nothing left to count
+        assert result.count() == 2
+        assert result.order_by().values("pk")[:1].count() == 1
+    assert result.filter(work_unit="清华大学").count() == 1  # filtered afterwards: counted by the database
+    in_scope = search.apply_search(Talent.objects.restrict(yanhu_officer, "view"), "李")
+    with django_assert_num_queries(1):
+        assert in_scope.count() == 2
+
+
+def test_a_broad_query_reads_its_page_in_the_form_its_range_suits(broad, monkeypatch, django_assert_num_queries):
+    if connection.vendor != "sqlite":
+        result = search.apply_search(Talent.objects.all(), "李")
+        sql = str(result.query)
+        assert "IN (SELECT" in sql and "EXISTS" not in sql  # PostgreSQL chooses the join itself
+        with django_assert_num_queries(2):  # a page's ids, then their rows
+            assert names(result[1:3]) == ["李三", "李二"]
+        return
+    assert "EXISTS" not in str(search.apply_search(Talent.objects.all(), "李").query)
+    monkeypatch.setattr(search, "SQLITE_IN_LIMIT", 3)  # a range of more entries than this: walked
+    sql = str(search.apply_search(Talent.objects.all(), "李").query)
+    assert "EXISTS" in sql and "IN (SELECT" not in sql
 
 
 def test_a_capped_count_is_exact_when_the_first_entries_repeat_a_talent(broad):
