@@ -513,8 +513,7 @@ class SearchResults:
         if sqlite and self._search_entries is not None and self._search_entries <= SQLITE_IN_LIMIT:
             return super().count()  # already IN lists
         if cap is not None and terms[: cap + 1].count() > cap:
-            named = self._narrowed(Q(name__gte=driver, name__lt=driver + TOP))
-            counted = super(SearchResults, named).count()
+            counted = super(SearchResults, self._named(driver, sqlite)).count()
             if counted >= cap:
                 return counted
         if sqlite and self._search_added is not None and terms[: SQLITE_LOOKUP_LIMIT + 1].count() <= SQLITE_LOOKUP_LIMIT:
@@ -537,9 +536,35 @@ class SearchResults:
         rows = self._chain()
         rows.query.clear_limits()
         rows.query.clear_ordering(force=True)
+        if self._search_added:
+            # The rows by id, within scope and filters as read now; the search's own conditions
+            # would make PostgreSQL hash the range again.
+            where = rows.query.where
+            del where.children[len(where.children) - self._search_added:]
         by_pk = {row.pk: row for row in rows.filter(pk__in=ids)}
         self._result_cache = [by_pk[pk] for pk in ids if pk in by_pk]
         self._prefetch_done = True
+
+    def _named(self, token: str, sqlite: bool):
+        """Some of this count's rows: those whose name starts with ``token``.
+
+        SQLite checks them against their own name's term rather than the token's range: a seek
+        on (term, kind, talent) for each, in the order of the names, so that neighbouring names
+        share index pages, where the range's check seeks (talent, term) for talents in no order
+        (10,000 names: 5 ms against 27). Either way each row still matches the search: a name
+        starting with the token is a term starting with it.
+        """
+        named = Q(name__gte=token, name__lt=token + TOP)
+        if not sqlite or self._search_added is None:
+            return self._narrowed(named)
+        queryset = self._chain()
+        queryset.query.clear_limits()
+        where = queryset.query.where
+        del where.children[len(where.children) - self._search_added]  # the rarest token's, the first
+        queryset = queryset.filter(named, _NameTerm(
+            TalentSearchTerm.objects.filter(term=OuterRef("name"), kind=TermKind.NAME, talent_id=OuterRef("pk"))))
+        queryset.query.set_limits(self.query.low_mark, self.query.high_mark)
+        return queryset
 
     def _narrowed(self, condition: Q | None = None, *, looked_up: bool = False):
         """This count's queryset with ``condition`` added, or with the search's own conditions
@@ -568,6 +593,16 @@ class SearchResults:
                 return min(sample["talents"], cap)
         distinct = terms.values("talent_id").distinct()
         return (distinct[:cap] if cap is not None else distinct).count()
+
+
+class _NameTerm(Exists):
+    """EXISTS the term that is the talent's name, read on SQLite through (term, kind, talent):
+    its planner would take (talent, term, kind), which the names' order leaves unordered."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = self.as_sql(compiler, connection, **extra_context)
+        table = re.escape(connection.ops.quote_name(TalentSearchTerm._meta.db_table))
+        return re.sub(rf"(FROM {table} U\d+) ", r'\1 INDEXED BY "talents_term_idx" ', sql, count=1), params
 
 
 # Up to this many index entries in range, SQLite reads a broad search's page through an IN list

@@ -221,6 +221,8 @@ def test_a_broad_query_in_scope_counts_like_django(broad, yanhu_officer, monkeyp
     monkeypatch.setattr(search, "SQLITE_IN_LIMIT", in_limit)
     talent("周北", work_unit="李家庄小学")  # found by 李 through the unit, not the name
     talent("李五", county="140882")  # out of scope
+    talent("李六", index=False)  # a name, but not (yet) in the index: not found, so not counted
+    talent("李七", index=False)
     in_scope = Talent.objects.restrict(yanhu_officer, "view")
 
     def counts(query, queryset=in_scope):
@@ -230,6 +232,10 @@ def test_a_broad_query_in_scope_counts_like_django(broad, yanhu_officer, monkeyp
         return [result.order_by().values("pk")[:cap].count() for cap in (None, 3, 6, 7, 8)]
 
     assert counts("李") == [7, 3, 6, 7, 7]  # six 李 by name, 周北 by unit
+    if connection.vendor == "sqlite" and in_limit == 1:
+        result = search.apply_search(in_scope, "李").order_by().values("pk")[:6]
+        named = result._named("李", sqlite=True)
+        assert "talents_term_idx" in _plan(named) and str(named.query).count("EXISTS") == 1
     assert counts("北京") == [5, 3, 5, 5, 5]
     assert counts("李 北京") == [5, 3, 5, 5, 5]
     assert counts("李", in_scope.filter(work_unit="北京大学")) == [4, 3, 4, 4, 4]
