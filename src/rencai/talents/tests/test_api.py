@@ -2,6 +2,8 @@
 role (full values audited), create with codes, duplicates, PATCH with If-Match, delete, counts
 and cursor pages, and a flat query count."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -152,6 +154,33 @@ def test_the_list_costs_the_same_queries_for_more_rows(client, city_admin, talen
         response = client.get("/api/talents/", headers=headers)
     assert len(response.json()["items"]) == 22
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def _read(queries) -> list[str]:
+    """What each statement read or wrote: its first table (savepoints left out)."""
+    tables = []
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        if not sql.startswith(("SAVEPOINT", "RELEASE")):
+            tables.append(re.search(r'FROM "(\w+)"', sql)[1] if sql.startswith("SELECT") else
+                          " ".join(sql.split()[:3]).replace('"', ""))
+    return tables
+
+
+def test_a_search_reads_each_thing_it_shows_once(client, city_admin, yanhu_officer, talents):
+    shown = ["talents_talentsearchterm", "talents_talent", "talents_talentdatabase", "talents_tag", "core_region",
+             "core_dictionaryitem"]
+    audited = ["UPDATE core_auditchainhead SET", "INSERT INTO core_auditentry", "UPDATE core_auditchainhead SET"]
+    for user, scope, counted in ((city_admin, [], []), (yanhu_officer, ["core_region", "core_region"], ["talents_talent"])):
+        headers = bearer(user)
+        client.get("/api/talents/", {"q": "张伟"}, headers=headers)  # the token's last use is stamped once a minute
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/talents/", {"q": "张伟"}, headers=headers).json()["count"] == 1
+        # The token, the permissions and roles (a county officer's regions), the index, the page,
+        # one query per kind of record it points to, the count (none when the search is the whole
+        # answer: it counted what it ranked), and the audit entry of the full values shown.
+        assert _read(queries) == ["core_apitoken", "auth_permission", "core_role", *scope, *shown, *counted,
+                                  *audited]
 
 
 # --- masking ---------------------------------------------------------------------------------------------------
