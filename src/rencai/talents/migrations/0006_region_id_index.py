@@ -3,7 +3,7 @@
 A broad search in a county reads its talents newest first and counts their ids: PostgreSQL's
 index on the region alone holds neither that order nor the id, so it walked the primary key,
 reading rows of every county, and counted through the wider (region, name, id) index. SQLite's
-index on the region already holds the rowid; there the new index is the same index again.
+index on the region already held the rowid; there the new index holds what the old one did.
 
 The region's index is dropped by name rather than by altering the field: SQLite would copy the
 whole table to alter a field, minutes at a million talents."""
