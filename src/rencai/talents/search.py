@@ -536,7 +536,7 @@ class SearchResults:
         rows = self._chain()
         rows.query.clear_limits()
         rows.query.clear_ordering(force=True)
-        if self._search_added:
+        if self._search_added and len(rows.query.where.children) == self._search_where:
             # The rows by id, within scope and filters as read now; the search's own conditions
             # would make PostgreSQL hash the range again.
             where = rows.query.where
@@ -602,7 +602,7 @@ class _NameTerm(Exists):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = self.as_sql(compiler, connection, **extra_context)
         table = re.escape(connection.ops.quote_name(TalentSearchTerm._meta.db_table))
-        return re.sub(rf"(FROM {table} U\d+) ", r'\1 INDEXED BY "talents_term_idx" ', sql, count=1), params
+        return re.sub(rf"(FROM {table} [A-Z]\d+) ", r'\1 INDEXED BY "talents_term_idx" ', sql, count=1), params
 
 
 # Up to this many index entries in range, SQLite reads a broad search's page through an IN list
@@ -707,8 +707,8 @@ def apply_search(queryset, query: str):
     search can never widen scope. A valid ID-card or mobile number is looked up exactly (keyed
     hash). Otherwise every token of the query must be the start of some term of the talent.
 
-    The order depends on how many index entries the rarest token matches (one read of at most
-    RANKED_LIMIT + 1 entries tells):
+    The order depends on how many index entries the rarest token matches (a count in the index
+    of at most RANKED_LIMIT + 1 entries tells):
 
     - up to RANKED_LIMIT (a name, most full pinyins, longer words): ranked best first by
       ``search_rank`` — twice the best kind of term matched (name, pinyin, initials, unit,
@@ -731,28 +731,27 @@ def apply_search(queryset, query: str):
     if not tokens:
         return queryset.none()
     terms = TalentSearchTerm.objects.using(queryset.db)
-    entries = {}
-    for token in tokens:
-        entries[token] = list(terms.filter(_prefix(token)).values_list("talent_id", "term", "kind")[: RANKED_LIMIT + 1])
-        if not entries[token]:
-            return queryset.none()
-    tokens.sort(key=lambda token: len(entries[token]))
-    driver = tokens[0]
-    if len(entries[driver]) <= RANKED_LIMIT:
-        return _ranked(queryset, tokens, entries[driver])
     vendor = connections[queryset.db].vendor
+    # How many entries each range holds, counted in the index as far as a decision needs: only
+    # the rarest token's entries are read, and only to rank them.
+    limit = max(RANKED_LIMIT, SQLITE_IN_LIMIT) if vendor == "sqlite" else RANKED_LIMIT
     sizes = {}
-    if vendor == "sqlite":
-        for token in tokens:
-            sizes[token] = terms.filter(_prefix(token))[: SQLITE_IN_LIMIT + 1].count()
-        tokens.sort(key=lambda token: sizes[token])
-        driver = tokens[0]
+    for token in tokens:
+        sizes[token] = terms.filter(_prefix(token))[: limit + 1].count()
+        if not sizes[token]:
+            return queryset.none()
+    tokens.sort(key=lambda token: sizes[token])
+    driver = tokens[0]
+    if sizes[driver] <= RANKED_LIMIT:
+        rows = list(terms.filter(_prefix(driver)).values_list("talent_id", "term", "kind"))
+        return _ranked(queryset, tokens, rows)
     searched = queryset
     for token in tokens:
-        searched = searched.filter(_has_term(token, vendor, sizes.get(token)))
+        searched = searched.filter(_has_term(token, vendor, sizes[token] if vendor == "sqlite" else None))
     # With one token and nothing else in the where clause, the index range alone is the answer.
     alone = len(tokens) == 1 and not queryset.query.where.children
-    return _as_search_results(searched.order_by("-pk"), queryset, tokens=tokens, entries=sizes.get(driver), alone=alone)
+    entries = sizes[driver] if vendor == "sqlite" else None
+    return _as_search_results(searched.order_by("-pk"), queryset, tokens=tokens, entries=entries, alone=alone)
 
 
 # A token whose prefix matches at most this many index entries is ranked (see apply_search).

@@ -264,6 +264,10 @@ def test_a_broad_query_reads_its_page_in_the_form_its_range_suits(broad, yanhu_o
         ids, rows = (query["sql"] for query in queries.captured_queries)  # a page's ids, then their rows
         assert "talents_talentsearchterm" in ids and '"region_id" IN' in ids
         assert "talents_talentsearchterm" not in rows and '"region_id" IN' in rows  # still in scope
+        later = result.filter(work_unit="北京大学")  # a filter after the search stays on the rows too
+        with CaptureQueriesContext(connection) as queries:
+            assert names(later[1:3]) == ["李三", "李二"]
+        assert '"work_unit" =' in queries.captured_queries[1]["sql"]
         return
     assert "EXISTS" not in str(search.apply_search(Talent.objects.all(), "李").query)
     monkeypatch.setattr(search, "SQLITE_IN_LIMIT", 3)  # a range of more entries than this: walked
