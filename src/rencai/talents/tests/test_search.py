@@ -319,6 +319,14 @@ def test_a_countys_talents_are_read_newest_first_from_an_index(people):
     assert leading == [["region_id", "id"], ["region_id", "name", "id"]]
 
 
+def test_sqlite_keeps_a_page_cache_for_the_index_pages_a_search_walks(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own page cache")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -16384  # KiB
+
+
 def test_the_term_column_compares_by_code_point(refdata):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
