@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -176,16 +176,38 @@ def record(
     )
     with transaction.atomic():
         # Bumping the head first takes its row lock: writers of the chain queue here.
-        if not AuditChainHead.objects.filter(pk=1).update(length=F("length") + 1):
+        prev_hash = _bump_head()
+        if prev_hash is None:
             if AuditEntry.objects.exists():
                 raise RuntimeError("the audit chain head is missing: run `rencai audit verify`")
             AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH, length=1)
-        head = AuditChainHead.objects.get(pk=1)
-        entry.prev_hash = head.last_hash
+            prev_hash = GENESIS_HASH
+        entry.prev_hash = prev_hash
         entry.entry_hash = crypto.chain_hash(entry.prev_hash, _payload(entry))
         entry.save()
         AuditChainHead.objects.filter(pk=1).update(last_hash=entry.entry_hash)
     return entry
+
+
+def _bump_head() -> str | None:
+    """Lengthen the chain by one and return the hash to link to (None: no head yet).
+
+    One ``UPDATE … RETURNING`` where the database has it (PostgreSQL, SQLite 3.35+), rather than
+    the update and a read of the row: a statement less in every audited request.
+    """
+    if not _update_returning():
+        if not AuditChainHead.objects.filter(pk=1).update(length=F("length") + 1):
+            return None
+        return AuditChainHead.objects.get(pk=1).last_hash
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET length = length + 1 WHERE id = 1 RETURNING last_hash")  # noqa: S608
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _update_returning() -> bool:
+    return connection.vendor == "postgresql" or connection.Database.sqlite_version_info >= (3, 35)
 
 
 def record_denied(request, reason: str = "") -> None:

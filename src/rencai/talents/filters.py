@@ -102,13 +102,21 @@ class TalentFilterSet(django_filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # Each filter is set up only if present: the API builds only the filters a request sent
+        # (api.filtering.sent_filters_only).
+        filters = self.filters
         if user is not None:
             # Another county is not even a choice.
-            self.filters["region"].queryset = region_choices(user)
-            self.filters["liaison_officer"].queryset = liaison_officer_queryset(user)
-        self.filters["native_place"].queryset = native_place_queryset()
-        self.filters["databases"].queryset = TalentDatabase.objects.all()
-        self.filters["category"].extra["empty_label"] = _("全部")
+            if "region" in filters:
+                filters["region"].queryset = region_choices(user)
+            if "liaison_officer" in filters:
+                filters["liaison_officer"].queryset = liaison_officer_queryset(user)
+        if "native_place" in filters:
+            filters["native_place"].queryset = native_place_queryset()
+        if "databases" in filters:
+            filters["databases"].queryset = TalentDatabase.objects.all()
+        if "category" in filters:
+            filters["category"].extra["empty_label"] = _("全部")
 
     @property
     def form(self):
@@ -119,12 +127,25 @@ class TalentFilterSet(django_filters.FilterSet):
                 if isinstance(field, forms.ChoiceField | forms.ModelChoiceField) and not isinstance(field, forms.TypedChoiceField):
                     if getattr(field, "empty_label", None) is not None:
                         field.empty_label = _("全部")
-            category = form.fields["category"]
-            # Grouped by kind on the widget; the field still validates against its queryset.
-            category.widget.choices = category_choices(category.queryset, empty_label=_("全部"))
+            if "category" in form.fields:
+                category = form.fields["category"]
+                # Grouped by kind on the widget; the field still validates against its queryset.
+                category.widget.choices = category_choices(category.queryset, empty_label=_("全部"))
             for name in ("kind", "status"):
-                form.fields[name].choices = [("", _("全部")), *[c for c in form.fields[name].choices if c[0] != ""]]
+                if name in form.fields:
+                    form.fields[name].choices = [("", _("全部")), *[c for c in form.fields[name].choices if c[0] != ""]]
         return form
+
+    def filter_queryset(self, queryset):
+        """Every other filter first, the search last: it orders the result, and its count can
+        then count the rows every filter keeps (see ``search.SearchResults``)."""
+        values = self.form.cleaned_data
+        for name, value in values.items():
+            if name != "q":
+                queryset = self.filters[name].filter(queryset, value)
+        if "q" in values:
+            queryset = self.filters["q"].filter(queryset, values["q"])
+        return queryset
 
     @property
     def searching(self) -> bool:

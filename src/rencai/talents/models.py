@@ -78,6 +78,11 @@ class Tag(RencaiModel):
 class Talent(RegionScopedModel):
     """One person in the registry (一人一档)."""
 
+    # RegionScopedModel's, indexed by talents_region_id_idx, which leads with it.
+    region = models.ForeignKey(
+        "core.Region", verbose_name=_("所属地区"), on_delete=models.PROTECT, related_name="+", db_index=False,
+    )
+
     # --- identity ---------------------------------------------------------------------------
     name = models.CharField(_("姓名"), max_length=64, db_index=True)
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
@@ -160,6 +165,10 @@ class Talent(RegionScopedModel):
         ordering = ["region", "name", "id"]
         indexes = [
             models.Index(fields=["region", "name", "id"], name="talents_region_name_idx"),
+            # A county's talents newest first (a broad search's page) and their ids for a count,
+            # from the index alone. SQLite's index on the region alone holds the rowid too;
+            # PostgreSQL's did not.
+            models.Index(fields=["region", "id"], name="talents_region_id_idx"),
             models.Index(fields=["kind", "category"], name="talents_kind_category_idx"),
             # A tier within a county (and of a kind) is counted from the index alone.
             models.Index(fields=["tier", "region", "kind"], name="talents_tier_region_idx"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils.hashable import make_hashable
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -26,8 +27,8 @@ class RestrictedQuerySet(models.QuerySet):
 
     def fetch_references(self, *names: str) -> RestrictedQuerySet:
         """Read the relations ``names`` of the fetched rows: the foreign keys with one query per
-        related model, each many-to-many field with one query on its link table and one on its
-        records.
+        related model, each many-to-many field with one query of its records joined to its link
+        table.
 
         Eight dictionary fields (category, tier, education …) cost one ``id IN (…)`` query on
         dictionary items, not eight as ``prefetch_related`` would make, and no join either (a
@@ -72,22 +73,37 @@ def attach_references(rows: list, names, using: str) -> None:
 
 
 def _attach_many(rows: list, field, using: str) -> None:
-    through = field.remote_field.through
-    source, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
-    links = list(through._base_manager.using(using).filter(**{f"{source}__in": [row.pk for row in rows]})
-                 .values_list(source, target))
     model = field.related_model
-    records = model._base_manager.using(using).filter(pk__in={pk for _owner, pk in links}) if links else []
-    position = {record.pk: (index, record) for index, record in enumerate(records)}  # the model's ordering
+    ids = [row.pk for row in rows]
     owned: dict = {}
-    for owner, pk in links:
-        if pk in position:
-            owned.setdefault(owner, []).append(position[pk])
+    if field.remote_field.hidden:  # no way back from the records: the link table, then the records
+        through = field.remote_field.through
+        source, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+        links = list(through._base_manager.using(using).filter(**{f"{source}__in": ids}).values_list(source, target))
+        records = model._base_manager.using(using).filter(pk__in={pk for _owner, pk in links}) if links else []
+        position = {record.pk: (index, record) for index, record in enumerate(records)}  # the model's ordering
+        for owner, pk in sorted((link for link in links if link[1] in position), key=lambda link: position[link[1]][0]):
+            owned.setdefault(owner, []).append(position[pk][1])
+    else:
+        # The records in the model's ordering, each with the row it belongs to: one query.
+        back = field.related_query_name()
+        records = model._base_manager.using(using).filter(**{f"{back}__in": ids}).annotate(_owner=F(back))
+        shared: dict = {}
+        for record in records:
+            owned.setdefault(record.__dict__.pop("_owner"), []).append(shared.setdefault(record.pk, record))
     for row in rows:
         found = models.QuerySet(model=model, using=using)
-        found._result_cache = [record for _index, record in sorted(owned.get(row.pk, []), key=lambda pair: pair[0])]
+        found._result_cache = owned.get(row.pk, [])
         found._prefetch_done = True
         row.__dict__.setdefault("_prefetched_objects_cache", {})[field.name] = found
+
+
+def related_rows(obj, name: str) -> list:
+    """The records of the to-many relation ``name`` of ``obj``: those ``fetch_references`` or
+    ``prefetch_related`` read with its page, without building a related manager for each row
+    (7 µs each); otherwise read now."""
+    cached = getattr(obj, "_prefetched_objects_cache", {}).get(name)
+    return list(cached) if cached is not None else list(getattr(obj, name).all())
 
 
 _display_labels: dict = {}

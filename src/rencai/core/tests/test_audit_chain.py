@@ -80,3 +80,16 @@ def test_it_logs_field_changes_with_personal_values_masked(refdata, city_admin):
     assert created.region_code == "140802"
     assert "13812345678" not in str(created.changes) + str(updated.changes)
     assert unit.created_by_id == city_admin.pk
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_it_takes_the_head_and_its_hash_in_one_statement_where_it_can(monkeypatch, returning):
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(audit, "_update_returning", lambda: returning)
+    (first,) = _entries(1)
+    with CaptureQueriesContext(connection) as queries:
+        second = audit.record(AuditAction.LOGIN, actor_name="user", message="entry")
+    statements = [q["sql"].split()[0] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert statements == (["UPDATE", "INSERT", "UPDATE"] if returning else ["UPDATE", "SELECT", "INSERT", "UPDATE"])
+    assert second.prev_hash == first.entry_hash and audit.verify().ok

@@ -2,13 +2,18 @@
 role (full values audited), create with codes, duplicates, PATCH with If-Match, delete, counts
 and cursor pages, and a flat query count."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rencai.api.filtering import apply_filters
 from rencai.core.models import AuditEntry
 from rencai.core.models.audit import AuditAction
 from rencai.core.services.tokens import create_token
+from rencai.talents.api import TalentQuery
+from rencai.talents.filters import TalentFilterSet
 from rencai.talents.models import Talent, TalentDatabase
 from rencai.talents.tests.helpers import id_number, item, make_talent, region
 
@@ -99,6 +104,19 @@ def test_it_filters_like_the_list_page(client, city_admin, yanhu_officer, talent
     assert response.status_code == 422 and "region" in response.json()["errors"]
 
 
+def test_a_request_builds_only_the_filters_it_sends(city_admin, talents):
+    in_scope = Talent.objects.restrict(city_admin, "view")  # the permissions are read here, once
+    with CaptureQueriesContext(connection) as queries:
+        found = list(apply_filters(TalentFilterSet, TalentQuery(q="张伟"), in_scope, city_admin))
+    read = {re.search(r'FROM "(\w+)"', query["sql"])[1] for query in queries.captured_queries}
+    # The search index and the page: no region, category or 籍贯 choices of the filters not sent.
+    assert read == {"talents_talentsearchterm", "talents_talent"}
+    assert [t.name for t in found] == ["张伟"]
+    tier = str(item("talent_tier", "C").pk)
+    assert [t.name for t in apply_filters(TalentFilterSet, TalentQuery(q="张伟", tier=tier), in_scope, city_admin)] == ["张伟"]
+    assert not apply_filters(TalentFilterSet, TalentQuery(q="李刚", tier=tier), in_scope, city_admin).exists()
+
+
 def test_it_pages_by_cursor_with_a_count(client, city_admin, talents):
     for i in range(5):
         make_talent(city_admin, name=f"王{i}")
@@ -136,6 +154,34 @@ def test_the_list_costs_the_same_queries_for_more_rows(client, city_admin, talen
         response = client.get("/api/talents/", headers=headers)
     assert len(response.json()["items"]) == 22
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def _read(queries) -> list[str]:
+    """What each statement read or wrote: its first table (savepoints left out)."""
+    tables = []
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        if not sql.startswith(("SAVEPOINT", "RELEASE")):
+            tables.append(re.search(r'FROM "(\w+)"', sql)[1] if sql.startswith("SELECT") else
+                          " ".join(sql.split()[:3]).replace('"', ""))
+    return tables
+
+
+def test_a_search_reads_each_thing_it_shows_once(client, city_admin, yanhu_officer, talents):
+    shown = ["talents_talentsearchterm", "talents_talentsearchterm", "talents_talent", "talents_talentdatabase",
+             "talents_tag", "core_region", "core_dictionaryitem"]
+    audited = ["UPDATE core_auditchainhead SET", "INSERT INTO core_auditentry", "UPDATE core_auditchainhead SET"]
+    for user, scope, counted in ((city_admin, [], []), (yanhu_officer, ["core_region", "core_region"], ["talents_talent"])):
+        headers = bearer(user)
+        client.get("/api/talents/", {"q": "张伟"}, headers=headers)  # the token's last use is stamped once a minute
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/talents/", {"q": "张伟"}, headers=headers).json()["count"] == 1
+        # The token, the permissions and roles (a county officer's regions), the index (how many
+        # entries, then those to rank), the page, one query per kind of record it points to, the
+        # count (none when the search is the whole answer: it counted what it ranked), and the
+        # audit entry of the full values shown.
+        assert _read(queries) == ["core_apitoken", "auth_permission", "core_role", *scope, *shown, *counted,
+                                  *audited]
 
 
 # --- masking ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rencai.talents.models import Talent
+from rencai.core.models import Role
+from rencai.core.models.base import attach_references, related_rows
+from rencai.talents.models import Tag, Talent, TalentDatabase
 from rencai.talents.tests.helpers import item, make_talent, region
 from rencai.talents.views import TALENT_RELATED, with_related
 
@@ -24,8 +26,33 @@ def test_foreign_keys_are_read_one_query_per_related_model(city_admin):
     assert values == [("C", "10", None, "140802", "110000", "140802"), ("D", None, "4", "140882", None, "140882")]
     on = [query["sql"].split(" FROM ")[1].split()[0] for query in queries.captured_queries]
     assert on.count('"core_dictionaryitem"') == 1
-    assert on.count('"core_region"') == 1  # the managing region is joined; 籍贯 and work province share one
+    assert on.count('"core_region"') == 1  # the managing region, 籍贯 and work province share one
+    assert " JOIN " not in queries.captured_queries[0]["sql"]
     assert len(on) == 5  # talents, dictionary items, regions, talent databases, tags (no liaison officer set)
+
+
+def test_many_to_many_records_are_read_one_query_each_in_their_order(city_admin):
+    tags = [Tag.objects.create(name=name) for name in ("乡贤", "博士", "院士")]
+    databases = list(TalentDatabase.objects.filter(kind__in=["native", ""]))
+    make_talent(city_admin, name="张伟", tags=[tags[2], tags[0]], databases=databases)
+    make_talent(city_admin, name="李刚", tags=[tags[1], tags[0]])
+    make_talent(city_admin, name="王芳")
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(Talent.objects.order_by("name").fetch_references("tags", "databases"))
+        read = {row.name: ([t.name for t in row.tags.all()], related_rows(row, "databases")) for row in rows}
+    assert len(queries.captured_queries) == 3  # the talents, their tags, their databases
+    assert read == {"张伟": (["乡贤", "院士"], databases), "李刚": (["乡贤", "博士"], []), "王芳": ([], [])}
+    assert rows[1].tags.all()[0] is rows[0].tags.all()[0]  # one record, however many rows it belongs to
+
+
+def test_a_many_to_many_field_without_a_way_back_is_read_through_its_link_table(city_admin):
+    roles = list(Role.objects.filter(code__in=["city_admin", "leader"]).order_by("code"))
+    with CaptureQueriesContext(connection) as queries:
+        attach_references(roles, ["permissions"], "default")
+    assert len(queries.captured_queries) == 2
+    for role in roles:
+        stored = Role.objects.get(pk=role.pk).permissions.values_list("pk", flat=True)
+        assert {p.pk for p in related_rows(role, "permissions")} == set(stored)
 
 
 def test_a_loaded_relation_is_not_read_again(city_admin):

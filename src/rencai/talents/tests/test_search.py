@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rencai.core.models import Region
 from rencai.talents import search
@@ -196,9 +197,11 @@ def broad(monkeypatch, people):
     return people, extra
 
 
-@pytest.mark.parametrize("lookup_limit", [100_000, 1])  # SQLite: look the range's talents up, or walk them
+# SQLite: the page through IN lists or EXISTS; the count looking the range's talents up, or walking them.
+@pytest.mark.parametrize(("in_limit", "lookup_limit"), [(5_000, 100_000), (1, 100_000), (1, 1)])
 def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu_officer, hejin_officer, monkeypatch,
-                                                                     lookup_limit):
+                                                                     in_limit, lookup_limit):
+    monkeypatch.setattr(search, "SQLITE_IN_LIMIT", in_limit)
     monkeypatch.setattr(search, "SQLITE_LOOKUP_LIMIT", lookup_limit)
     result = search.apply_search(Talent.objects.all(), "李")
     assert isinstance(result, search.SearchResults)
@@ -210,6 +213,66 @@ def test_a_broad_query_comes_newest_first_and_counts_from_the_index(broad, yanhu
     assert search.apply_search(Talent.objects.restrict(yanhu_officer, "view"), "李").count() == 6
     assert search.apply_search(Talent.objects.all(), "李 北京").count() == 5
     assert list(result[2:4]) == list(Talent.objects.filter(name__in=["李二", "李一"]).order_by("-pk"))
+
+
+@pytest.mark.parametrize("in_limit", [5_000, 1])
+def test_a_broad_query_in_scope_counts_like_django(broad, yanhu_officer, monkeypatch, in_limit):
+    """However the count is worked out (names first, IN lists, the page's own conditions), it is
+    the count of the rows, capped where asked."""
+    monkeypatch.setattr(search, "SQLITE_IN_LIMIT", in_limit)
+    talent("周北", work_unit="李家庄小学")  # found by 李 through the unit, not the name
+    talent("李五", county="140882")  # out of scope
+    talent("李六", index=False)  # a name, but not (yet) in the index: not found, so not counted
+    talent("李七", index=False)
+    in_scope = Talent.objects.restrict(yanhu_officer, "view")
+
+    def counts(query, queryset=in_scope):
+        result = search.apply_search(queryset, query)
+        plain = Talent.objects.filter(pk__in=[t.pk for t in result])
+        assert set(result) == set(plain.filter(pk__in=queryset))  # the page's rows are the rows in scope
+        return [result.order_by().values("pk")[:cap].count() for cap in (None, 3, 6, 7, 8)]
+
+    assert counts("李") == [7, 3, 6, 7, 7]  # six 李 by name, 周北 by unit
+    if connection.vendor == "sqlite" and in_limit == 1:
+        result = search.apply_search(in_scope, "李").order_by().values("pk")[:6]
+        named = result._named("李", sqlite=True)
+        assert "talents_term_idx" in _plan(named) and str(named.query).count("EXISTS") == 1
+    assert counts("北京") == [5, 3, 5, 5, 5]
+    assert counts("李 北京") == [5, 3, 5, 5, 5]
+    assert counts("李", in_scope.filter(work_unit="北京大学")) == [4, 3, 4, 4, 4]
+    assert counts("l", in_scope.filter(kind="local")) == [0, 0, 0, 0, 0]
+
+
+def test_a_ranked_query_alone_counts_what_it_ranked(people, yanhu_officer, django_assert_num_queries):
+    result = search.apply_search(Talent.objects.all(), "李")
+    with django_assert_num_queries(0):  # the search read every talent it ranked: nothing left to count
+        assert result.count() == 2
+        assert result.order_by().values("pk")[:1].count() == 1
+    assert result.filter(work_unit="清华大学").count() == 1  # filtered afterwards: counted by the database
+    in_scope = search.apply_search(Talent.objects.restrict(yanhu_officer, "view"), "李")
+    with django_assert_num_queries(1):
+        assert in_scope.count() == 2
+
+
+def test_a_broad_query_reads_its_page_in_the_form_its_range_suits(broad, yanhu_officer, monkeypatch):
+    if connection.vendor != "sqlite":
+        result = search.apply_search(Talent.objects.restrict(yanhu_officer, "view"), "李")
+        sql = str(result.query)
+        assert "IN (SELECT" in sql and "EXISTS" not in sql  # PostgreSQL chooses the join itself
+        with CaptureQueriesContext(connection) as queries:
+            assert names(result[1:3]) == ["李三", "李二"]
+        ids, rows = (query["sql"] for query in queries.captured_queries)  # a page's ids, then their rows
+        assert "talents_talentsearchterm" in ids and '"region_id" IN' in ids
+        assert "talents_talentsearchterm" not in rows and '"region_id" IN' in rows  # still in scope
+        later = result.filter(work_unit="北京大学")  # a filter after the search stays on the rows too
+        with CaptureQueriesContext(connection) as queries:
+            assert names(later[1:3]) == ["李三", "李二"]
+        assert '"work_unit" =' in queries.captured_queries[1]["sql"]
+        return
+    assert "EXISTS" not in str(search.apply_search(Talent.objects.all(), "李").query)
+    monkeypatch.setattr(search, "SQLITE_IN_LIMIT", 3)  # a range of more entries than this: walked
+    sql = str(search.apply_search(Talent.objects.all(), "李").query)
+    assert "EXISTS" in sql and "IN (SELECT" not in sql
 
 
 def test_a_capped_count_is_exact_when_the_first_entries_repeat_a_talent(broad):
@@ -243,6 +306,25 @@ def test_a_prefix_is_an_index_range_on_both_databases(people):
         assert "USING COVERING INDEX talents_term_idx (term>? AND term<?)" in plan
     per_talent = _plan(TalentSearchTerm.objects.filter(search._prefix("li"), talent_id=people["liqiang"].pk))
     assert "talents_term_talent_idx" in per_talent
+
+
+def test_a_countys_talents_are_read_newest_first_from_an_index(people):
+    in_county = Talent.objects.filter(region_id__in=[Region.objects.get(code="140802").pk])
+    plan = _plan(in_county.order_by("-pk").values("pk")[:5])
+    assert "talents_region_id_idx" in plan and "TEMP B-TREE" not in plan and "Sort" not in plan
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Talent._meta.db_table)
+    # One index leads with the region for the county's rows in id order, not one more beside it.
+    leading = sorted(c["columns"] for c in constraints.values() if c["index"] and c["columns"][0] == "region_id")
+    assert leading == [["region_id", "id"], ["region_id", "name", "id"]]
+
+
+def test_sqlite_keeps_a_page_cache_for_the_index_pages_a_search_walks(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own page cache")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -16384  # KiB
 
 
 def test_the_term_column_compares_by_code_point(refdata):
