@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_audit_indexes'),
-        ('talents', '0005_tier_region_index'),
+        ('talents', '0006_region_id_index'),
     ]
 
     # The indexes Django made for these foreign keys, dropped by name (the same on SQLite and
