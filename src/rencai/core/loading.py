@@ -16,6 +16,7 @@ Bulk writes send no signals and write no change log: the caller audits the load 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterable
 from contextlib import contextmanager
 from itertools import chain
@@ -28,6 +29,9 @@ from rencai.core.fields import EncryptedTextField, LookupHashField
 # SQLite's page cache while a load writes (KiB): holds the index pages being filled, which
 # with the default 2 MB are read back from the file for nearly every insert.
 SQLITE_CACHE_KIB = 256 * 1024
+# SQLite's page cache while indexes are built after a load (KiB), the size of the pieces its
+# sorter sorts in parallel (see _sorting).
+SQLITE_SORT_CACHE_KIB = 8 * 1024
 # Index entries SQLite's ANALYZE reads per index after a load (0 would read them all).
 SQLITE_ANALYSIS_LIMIT = 1000
 
@@ -71,6 +75,8 @@ class BulkWriter:
             elif sqlite and isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
                 self.dates.append(i)
         self.converts = bool(self.encrypted or self.hashes or self.dates)
+        self._encrypt = crypto.field_encrypter()
+        self._hashers = {kind: crypto.lookup_hasher(kind) for _i, _source, kind in self.hashes}
         self.position = {name: i for i, name in enumerate(self.attnames)}
         quote = connection.ops.quote_name
         self.table, self.columns = model._meta.db_table, [f.column for f in fields]
@@ -105,11 +111,12 @@ class BulkWriter:
         """``row`` as the database keeps it: protected values encrypted, their lookup hashes
         filled in, dates as text on SQLite (in ``row`` itself with ``in_place``)."""
         stored = row if in_place else row.copy()
+        hashers, encrypt = self._hashers, self._encrypt
         for i, source, kind in self.hashes:  # from the plain values, before they are encrypted
-            stored[i] = crypto.lookup_hash(kind, stored[source]) if stored[source] else ""
+            stored[i] = hashers[kind](stored[source]) if stored[source] else ""
         for i in self.encrypted:
             if stored[i]:
-                stored[i] = crypto.encrypt(stored[i])
+                stored[i] = encrypt(stored[i])
         for i in self.dates:
             if stored[i] is not None:
                 stored[i] = stored[i].isoformat()
@@ -205,7 +212,7 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), anal
         for name, _sql in indexes:
             cursor.execute(f"DROP INDEX {quote(name)}")
     yield
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _sorting(connection):
         if postgres:
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _name, sql in indexes:
@@ -222,6 +229,28 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), anal
                 cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
             if not postgres:
                 cursor.execute("PRAGMA analysis_limit = 0")
+
+
+@contextmanager
+def _sorting(connection):
+    """On SQLite, while indexes are built: a small page cache and helper threads. SQLite's sorter
+    then sorts the entries in pieces the size of the cache, on several threads, and merges them;
+    with a cache big enough to hold them all it sorts them in one piece on one thread (the search
+    index of a million talents: 5 s against 14 s)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        previous = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_SORT_CACHE_KIB}")
+        cursor.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {previous}")
+            cursor.execute("PRAGMA threads = 0")
 
 
 @contextmanager
