@@ -49,6 +49,12 @@ _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 for _cp in map(ord, "（）：，；！？"):
     _HALF_WIDTH.pop(_cp, None)
 _SPACES = re.compile(r"\s+")
+# What ``tidy`` changes: a full-width form, a space other than a single inner one.
+_UNTIDY = re.compile(r"[\uff01-\uff5e\u3000]|^\s|\s$|\s\s|[^\S ]")
+# A date as ISO writes it, read by the standard library at once.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A mobile number as it is usually typed: 11 plain digits.
+_PLAIN_MOBILE = re.compile(r"1[3-9]\d{9}")
 _CJK_ONLY = re.compile(r"^[\u3400-\u9fff\u00b7·\s]+$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?e\+?\d+$", re.I)
 _DATE_PARTS = re.compile(r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*(?:[-./月]\s*(?:(\d{1,2})\s*日?)?)?$")
@@ -64,6 +70,8 @@ def tidy(value) -> str:
     """Text of a cell: half-width letters and digits, no spaces at the ends, single spaces inside."""
     if value is None:
         return ""
+    if value.__class__ is str and not _UNTIDY.search(value):
+        return value  # most cells: nothing to change, found by one scan
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return _SPACES.sub(" ", half_width(str(value))).strip()
@@ -96,6 +104,11 @@ def parse_date(value) -> tuple[dt.date, bool]:
         return value.date(), True
     if isinstance(value, dt.date):
         return value, True
+    if value.__class__ is str and len(value) == 10 and _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value), True
+        except ValueError:
+            pass  # an impossible day: said below, in the sheet's own words
     if isinstance(value, bool):
         raise CellError(_("不是日期"))
     if isinstance(value, (int, float)):
@@ -146,6 +159,8 @@ def parse_id_card(value, today: dt.date | None = None) -> str:
 
 
 def parse_mobile(value) -> str:
+    if value.__class__ is str and _PLAIN_MOBILE.fullmatch(value):
+        return value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()

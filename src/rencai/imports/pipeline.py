@@ -589,7 +589,8 @@ class _Pass:
         new = [r for r in results if r.status == NEW]
         if new:
             if self.before_writing is not None:
-                self.before_writing()
+                # Into an empty registry no row is looked up by name either (see match_by_name).
+                self.before_writing(matching=bool(self.registered_before))
                 self.before_writing = None
                 self.indexes_dropped = True
             writer = self.writer
@@ -801,9 +802,9 @@ def _load_mode(using: str, rows: int):
     connection = connections[using]
     large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
     with sqlite_cache(connection, IMPORT_CACHE_KIB), ExitStack() as stack:
-        def set_aside():
-            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES + APPENDED_INDEXES,
-                                          analyze=[TalentSearchTerm]))
+        def set_aside(*, matching: bool):
+            keep = (MATCH_INDEXES if matching else ()) + APPENDED_INDEXES
+            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=keep, analyze=[TalentSearchTerm]))
 
         yield set_aside if large else None
 
