@@ -9,6 +9,8 @@ What demo data, imports and index rebuilds share:
   them again at the end, as PostgreSQL's manual advises for populating a database.
 - ``sqlite_cache`` enlarges SQLite's page cache while the indexes that stay are filled.
 - ``no_gc`` keeps the cycle collector out of a loop that allocates millions of small objects.
+- ``checkpoint_later`` lets a large SQLite transaction commit without copying its pages from
+  the write-ahead log into the database file first; a background thread does that afterwards.
 
 Bulk writes send no signals and write no change log: the caller audits the load as a whole.
 """
@@ -16,7 +18,10 @@ Bulk writes send no signals and write no change log: the caller audits the load 
 from __future__ import annotations
 
 import gc
+import logging
 import os
+import sqlite3
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from itertools import chain
@@ -34,6 +39,8 @@ SQLITE_CACHE_KIB = 256 * 1024
 SQLITE_SORT_CACHE_KIB = 8 * 1024
 # Index entries SQLite's ANALYZE reads per index after a load (0 would read them all).
 SQLITE_ANALYSIS_LIMIT = 1000
+
+logger = logging.getLogger(__name__)
 
 
 class BulkWriter:
@@ -284,3 +291,45 @@ def no_gc():
         if enabled:
             gc.enable()
 
+
+
+@contextmanager
+def checkpoint_later(connection):
+    """On SQLite in WAL mode: the transaction inside commits without its checkpoint, which a
+    background thread runs afterwards on a connection of its own.
+
+    SQLite copies a committed transaction's pages from the write-ahead log into the database file
+    (and syncs the file) in the COMMIT that pushes the log past its limit: for a million-row load,
+    gigabytes copied while the user waits, though the commit is durable once the log is synced.
+    The copy (a PASSIVE checkpoint) then runs beside readers and writers, and whatever it leaves
+    the next checkpoint takes. Nothing changes on PostgreSQL, on SQLite outside WAL mode, or
+    when the transaction is rolled back (there is nothing to copy).
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        wal = cursor.fetchone()[0].lower() == "wal"
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        previous = int(cursor.fetchone()[0])
+        if wal:
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+    try:
+        yield
+    finally:
+        if wal:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {previous}")
+            if not connection.in_atomic_block:
+                name = str(connection.settings_dict["NAME"])
+                threading.Thread(target=_checkpoint, args=(name,), name="sqlite-checkpoint").start()
+
+
+def _checkpoint(name: str) -> None:
+    try:
+        with sqlite3.connect(name, timeout=60) as database:
+            database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        database.close()
+    except sqlite3.Error:
+        logger.warning("background checkpoint failed; the next checkpoint will copy the log", exc_info=True)

@@ -25,7 +25,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.core import audit, crypto
-from rencai.core.loading import BulkWriter, bulk_load, no_gc, sqlite_cache
+from rencai.core.loading import BulkWriter, bulk_load, checkpoint_later, no_gc, sqlite_cache
 from rencai.core.models.audit import AuditAction
 from rencai.core.parallel import can_fork, forked
 from rencai.core.scope import scope_region_ids, user_can
@@ -182,9 +182,12 @@ class _Pass:
         self.errors: list = []
         # Rows seen so far, for the same person twice in one file. Keys are kept small (a million
         # rows of a sheet are held beside the sheet itself): the ID number's first 17 digits as an
-        # int (the 18th follows from them), and the hash of (name, birth date) or (name, mobile).
+        # int (the 18th follows from them), and the hash of (name, birth date) or (name, mobile),
+        # apart for rows with an ID number and rows without one (two rows with different ID
+        # numbers are two people, whatever else they share).
         self.seen_ids: dict[int, int] = {}
-        self.seen_people: dict[int, int] = {}
+        self.seen_with_id: dict[int, int] = {}
+        self.seen_without_id: dict[int, int] = {}
         self.fields = sorted(set(options.columns.values()) | set(options.fixed or {}))
         self.cleaner = Cleaner(user, self.fields)
         self.sees_all = user.sees_all_regions
@@ -447,7 +450,7 @@ class _Pass:
         if self.known_names is None:
             # The names registered before this import, read once: most rows of a new sheet name
             # nobody registered, and are not looked up at all (people this import adds are
-            # matched by ``seen_people``).
+            # matched by ``seen_with_id`` and ``seen_without_id``).
             self.known_names = set(Talent.objects.order_by().values_list("name", flat=True).distinct()
                                    .iterator(chunk_size=20_000))
         names = {r.values["name"] for r in results} & self.known_names
@@ -462,10 +465,16 @@ class _Pass:
             values = result.values
             mobile = values.get("mobile")
             birth = values.get("birth_date")
+            row_has_id = bool(values.get("id_card"))
             keys = [hash(k) for k in ((values["name"], "b", birth), (values["name"], "m", mobile)) if k[2]]
-            earlier = next((self.seen_people[k] for k in keys if k in self.seen_people), None)
+            # An earlier row of the same name and birth date or mobile is perhaps this person, unless
+            # both rows carry ID numbers (different ones: the same one was refused in ``match``).
+            earlier = next((self.seen_without_id[k] for k in keys if k in self.seen_without_id), None)
+            if earlier is None and not row_has_id:
+                earlier = next((self.seen_with_id[k] for k in keys if k in self.seen_with_id), None)
+            seen = self.seen_with_id if row_has_id else self.seen_without_id
             for k in keys:
-                self.seen_people.setdefault(k, result.number)
+                seen.setdefault(k, result.number)
             if earlier is not None:
                 result.status = DUPLICATE
                 result.errors[_("重复")] = _("与第 %(n)d 行可能是同一人（姓名相同，且出生日期或手机号码相同），未导入") % {"n": earlier}
@@ -479,7 +488,6 @@ class _Pass:
                 (birth and p[BIRTH_AT] == birth) or (mobile_hash and p[MOBILE_HASH_AT] == mobile_hash))]
             if not same:
                 continue
-            row_has_id = bool(values.get("id_card"))
             if len(same) == 1 and not row_has_id:
                 result.match_id = same[0][0]
                 result.status = UPDATE
@@ -726,8 +734,10 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
                 reference=batch.reference)
     using = router.db_for_write(Talent)
     outcome = None
+    rows = run.workbook.row_count(options.sheet)
     try:
-        with transaction.atomic(using=using), _load_mode(using, run.workbook.row_count(options.sheet)) as set_aside:
+        with checkpoint_later(connections[using]) if rows > PARALLEL_ROWS else nullcontext(), \
+                transaction.atomic(using=using), _load_mode(using, rows) as set_aside:
             run.before_writing = set_aside
             run.run()
             if run.counts[ERROR] and not options.valid_only:

@@ -223,6 +223,21 @@ def test_two_rows_of_one_person_in_a_file(tmp_path, city_admin):
     assert by_number[7].status == "duplicate"
 
 
+def test_rows_of_one_name_and_birth_date_are_two_people_when_their_id_numbers_differ(tmp_path, city_admin):
+    """王伟 born on one day twice, with two ID numbers: two people. A third 王伟 of that day without
+    an ID number may be either: held back."""
+    first, second = id_number("19850312", seq=41), id_number("19850312", seq=43)
+    rows = [HEADERS,
+            ["王伟", "男", first, "1985-03-12", None, None, "盐湖区", None],
+            ["王伟", "男", second, "1985-03-12", None, None, "盐湖区", None],
+            ["王伟", "男", None, "1985-03-12", None, None, "盐湖区", None],
+            ["赵敏", "女", None, "1991-07-08", "13911112222", None, "盐湖区", None],
+            ["赵敏", "女", id_number("19910708", male=False, seq=44), "1991-07-08", None, None, "盐湖区", None]]
+    up = upload(xlsx(tmp_path / "a.xlsx", rows), city_admin)
+    statuses = {row.number: row.status for row in pipeline.preview(up, options(), city_admin).rows}
+    assert statuses == {2: "new", 3: "new", 4: "duplicate", 5: "new", 6: "duplicate"}
+
+
 def test_a_row_like_someone_registered_is_held_back_as_a_possible_duplicate(tmp_path, city_admin, yanhu_officer):
     # The dedupe scorer judges each row the exact rules leave new against the registry: a
     # homophone typo of a registered name with the same birth date and county is a possible
