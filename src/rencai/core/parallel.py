@@ -35,8 +35,13 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def forked(produce: Callable[[], Iterator], *, depth: int = DEPTH) -> Iterator:
+def forked(produce: Callable[..., Iterator], *, depth: int = DEPTH, share: bool = False) -> Iterator:
     """Yield what ``produce()`` yields, computed in a forked child process.
+
+    ``share``: ``produce`` is called with ``idle``, a function that tells the child whether the
+    parent is waiting for its next item at that moment. A child whose work the parent can also
+    do may then hand it over undone, so that the parent, when its own part is the lighter one,
+    takes a share instead of waiting (the two processes balance themselves whichever is slower).
 
     An exception raised in the child is raised here (as it was, when it can be pickled; as
     ``ChildFailed`` otherwise). Stopping early — the caller's own error, a cancel, ``close()`` —
@@ -44,16 +49,25 @@ def forked(produce: Callable[[], Iterator], *, depth: int = DEPTH) -> Iterator:
     """
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=depth)
-    process = context.Process(target=_child, args=(produce, queue), daemon=True, name="rencai-forked")
+    waiting = context.Event() if share else None
+    process = context.Process(target=_child, args=(produce, queue, waiting), daemon=True, name="rencai-forked")
     process.start()
     try:
         while True:
             try:
-                kind, payload = queue.get(timeout=2)
+                kind, payload = queue.get_nowait()
             except Empty:
-                if not process.is_alive():
-                    raise ChildFailed(f"the child process ended with code {process.exitcode}") from None
-                continue
+                if waiting is not None:
+                    waiting.set()
+                try:
+                    kind, payload = queue.get(timeout=2)
+                except Empty:
+                    if not process.is_alive():
+                        raise ChildFailed(f"the child process ended with code {process.exitcode}") from None
+                    continue
+                finally:
+                    if waiting is not None:
+                        waiting.clear()
             if kind == "item":
                 yield payload
             elif kind == "done":
@@ -68,9 +82,9 @@ def forked(produce: Callable[[], Iterator], *, depth: int = DEPTH) -> Iterator:
         queue.close()
 
 
-def _child(produce: Callable[[], Iterator], queue) -> None:
+def _child(produce: Callable[..., Iterator], queue, waiting) -> None:
     try:
-        for item in produce():
+        for item in (produce(waiting.is_set) if waiting is not None else produce()):
             queue.put(("item", item))
         queue.put(("done", None))
     except BaseException as exc:  # noqa: BLE001 (everything goes back to the parent)

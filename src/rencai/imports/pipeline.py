@@ -257,6 +257,8 @@ class _Pass:
                 if kind == "sheet":
                     self.headers, self.total_rows = payload
                     continue
+                if kind == "cells":  # handed over unprepared by the second process (see produce)
+                    payload = self.prepare(payload)
                 self.settle(payload)
                 done += len(payload)
                 self.report(done)
@@ -271,7 +273,7 @@ class _Pass:
             return
         if self.writer is not None:
             search.prepare_segmenter()  # loaded once here, shared by the child
-        stages = forked(self.produce)
+        stages = forked(self.produce, share=True)
         first = next(stages)
         # The child has its own view of the sheet (shared with this process until it was forked);
         # this process needs it no more, and releases its memory.
@@ -279,9 +281,11 @@ class _Pass:
         yield first
         yield from stages
 
-    def produce(self):
+    def produce(self, idle: Callable[[], bool] | None = None):
         """("sheet", (headers, total rows)) once the header is read, then ("rows", results) a
-        chunk at a time."""
+        chunk at a time. In the second process, ``idle`` says whether the first waits for work
+        at that moment (``core.parallel.forked``): if so, the chunk goes over as ("cells", rows),
+        for the first to prepare itself while this one reads on."""
         chunk: list = []
         announced = False
         for number, cells in self.rows():
@@ -290,12 +294,12 @@ class _Pass:
                 yield "sheet", (self.headers, self.total_rows)
             chunk.append((number, cells))
             if len(chunk) >= CHUNK_ROWS:
-                yield "rows", self.prepare(chunk)
+                yield ("cells", chunk) if idle is not None and idle() else ("rows", self.prepare(chunk))
                 chunk = []
         if not announced:
             yield "sheet", (self.headers, self.total_rows)
         if chunk:
-            yield "rows", self.prepare(chunk)
+            yield ("cells", chunk) if idle is not None and idle() else ("rows", self.prepare(chunk))
 
     def report(self, done: int) -> None:
         if self.cancelled is not None and self.cancelled():

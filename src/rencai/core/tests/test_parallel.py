@@ -77,3 +77,19 @@ def test_stopping_early_kills_the_child(tmp_path):
         time.sleep(0.05)
     else:
         raise AssertionError("the child is still running")
+
+
+def test_a_sharing_child_is_told_whether_the_parent_waits_for_it():
+    def produce(idle):
+        deadline = time.monotonic() + 20
+        while not idle():  # the parent waits for the first item
+            assert time.monotonic() < deadline, "never told that the parent waits"
+            time.sleep(0.01)
+        yield "first"
+        time.sleep(0.2)
+        yield idle()  # the parent is busy with "first" (below)
+
+    stages = forked(produce, share=True)
+    assert next(stages) == "first"
+    time.sleep(3)
+    assert next(stages) is False

@@ -48,8 +48,10 @@ def in_one_process(monkeypatch):
     monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10**9)
 
 
-def run_both(tmp_path, user, monkeypatch, **kwargs):
-    """The same import twice, once in one process and once with a reading process."""
+def run_both(tmp_path, user, monkeypatch, idle=None, **kwargs):
+    """The same import twice, once in one process and once with a reading process; ``idle``
+    (True, False) fixes what the reading process is told of the first one's waiting, so that
+    it hands over every chunk unprepared, or none."""
     make_talent(user, name="已登记", id_card=id_number("19800101", seq=90), region_code="140802")
     up = upload(xlsx(tmp_path / "a.xlsx", people(40)), user)
     monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 10**9)
@@ -66,13 +68,31 @@ def run_both(tmp_path, user, monkeypatch, **kwargs):
         return forking()
 
     monkeypatch.setattr(os, "fork", counting_fork)
+    prepared_here = []
+    if idle is not None:
+        from rencai.core.parallel import forked
+
+        monkeypatch.setattr(pipeline, "CHUNK_ROWS", 7)
+        monkeypatch.setattr(pipeline, "forked", lambda produce, **_kw: forked(lambda: produce(lambda: idle)))
+        preparing = pipeline._Pass.prepare
+        parent = os.getpid()
+
+        def prepare(self, rows):
+            if os.getpid() == parent:
+                prepared_here.append(len(rows))
+            return preparing(self, rows)
+
+        monkeypatch.setattr(pipeline._Pass, "prepare", prepare)
     parallel = pipeline.run_import(upload(xlsx(tmp_path / "a.xlsx", people(40)), user), options(**kwargs), user)
     assert forks, "the rows were not read in a second process"
+    if idle is not None:
+        assert sum(prepared_here) == (42 if idle else 0)  # every row (40 people, 2 bad rows) or none
     return alone, alone_data, parallel, snapshot()
 
 
-def test_a_large_import_comes_out_the_same_as_in_one_process(tmp_path, city_admin, monkeypatch):
-    alone, alone_data, parallel, parallel_data = run_both(tmp_path, city_admin, monkeypatch, valid_only=True)
+@pytest.mark.parametrize("idle", [None, True, False], ids=["as-it-goes", "all-handed-over", "none-handed-over"])
+def test_a_large_import_comes_out_the_same_as_in_one_process(tmp_path, city_admin, monkeypatch, idle):
+    alone, alone_data, parallel, parallel_data = run_both(tmp_path, city_admin, monkeypatch, idle, valid_only=True)
     assert parallel.counts == alone.counts
     assert parallel.counts["created"] == 40 and parallel.counts["errors"] == 2
     assert parallel.errors == alone.errors
