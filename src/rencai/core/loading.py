@@ -166,7 +166,8 @@ def sqlite_insert(connection, table: str, columns: list[str], rows: list) -> Non
 
 
 @contextmanager
-def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), analyze=()):
+def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), unique: Iterable[tuple[str, ...]] = (),
+              analyze=()):
     """Fill the tables of ``models_`` the way PostgreSQL's manual advises ("Populating a Database").
 
     The plain (non-unique) secondary indexes are dropped and built again at the end: sorting a
@@ -176,13 +177,17 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), anal
     foreign keys of these tables are dropped too and added again at the end, where one join
     checks them all; otherwise every row queues one check per foreign key (tens of millions at
     a million talents, run one by one at commit). Unique indexes and checks stay, so uniqueness
-    is enforced as rows go in; SQLite checks its foreign keys as rows go in, cheaply, and cannot
+    is enforced as rows go in, except for the unique indexes on the column lists ``unique``
+    names: a caller that checks those values itself (an import into an empty registry sees
+    every ID number of the file) sets them aside too, and a duplicate still fails the load when
+    they are built again. SQLite checks its foreign keys as rows go in, cheaply, and cannot
     drop them. ``analyze``: the models whose tables get fresh planner statistics at the end.
     Everything happens inside the caller's transaction, so a failure leaves the schema as it was
     (and, on PostgreSQL, other sessions wait for these tables until the load commits).
     """
     postgres = connection.vendor == "postgresql"
     kept = {tuple(columns) for columns in keep}
+    unique = {tuple(columns) for columns in unique}
     indexes, foreign_keys = [], []
     with connection.cursor() as cursor:
         if postgres:
@@ -195,7 +200,7 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), anal
             if postgres:
                 cursor.execute(
                     "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
-                    "AND i.tablename = %s AND i.indexdef NOT LIKE 'CREATE UNIQUE%%' AND NOT EXISTS ("
+                    "AND i.tablename = %s AND NOT EXISTS ("
                     "SELECT 1 FROM pg_constraint c WHERE c.conindid = (quote_ident(i.schemaname) || '.' || "
                     "quote_ident(i.indexname))::regclass)", [table])
                 found = cursor.fetchall()
@@ -205,14 +210,13 @@ def bulk_load(connection, models_, *, keep: Iterable[tuple[str, ...]] = (), anal
                 foreign_keys += [(table, name, definition) for name, definition in cursor.fetchall()]
             else:
                 cursor.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL "
-                    "AND sql NOT LIKE 'CREATE UNIQUE%%'", [table])
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                    [table])
                 found = cursor.fetchall()
-            if kept:
-                columns = {name: tuple(c["columns"]) for name, c in
-                           connection.introspection.get_constraints(cursor, table).items()}
-                found = [(name, sql) for name, sql in found if columns.get(name) not in kept]
-            indexes += found
+            columns = {name: tuple(c["columns"]) for name, c in
+                       connection.introspection.get_constraints(cursor, table).items()}
+            indexes += [(name, sql) for name, sql in found if columns.get(name) not in kept and (
+                not sql.upper().startswith("CREATE UNIQUE") or columns.get(name) in unique)]
         quote = connection.ops.quote_name
         for table, name, _definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")

@@ -54,6 +54,8 @@ LARGE_LOAD_ROWS = 100_000
 # SQLite's page cache while an import writes (KiB): enough for the indexes it fills in random
 # order (the name's and the ID hash's, about 100 MB at a million talents); the others it appends to.
 IMPORT_CACHE_KIB = 128 * 1024
+# Into an empty registry only appended pages are written (see _load_mode): a small cache holds them.
+FIRST_LOAD_CACHE_KIB = 32 * 1024
 MAX_STORED_ERRORS = 100_000
 MODES = ("skip", "update", "fill")
 NEW, UPDATE, DUPLICATE, ERROR, SKIP = "new", "update", "duplicate", "error", "skip"
@@ -817,8 +819,16 @@ def _load_mode(using: str, rows: int):
     large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
     with sqlite_cache(connection, IMPORT_CACHE_KIB), ExitStack() as stack:
         def set_aside(*, matching: bool):
-            keep = (MATCH_INDEXES if matching else ()) + APPENDED_INDEXES
-            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=keep, analyze=[TalentSearchTerm]))
+            if matching:
+                stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES + APPENDED_INDEXES,
+                                              analyze=[TalentSearchTerm]))
+                return
+            # Into an empty registry nothing is looked up (the file's own rows are matched in
+            # memory), so the name and ID-number indexes go too, and every page written is an
+            # appended one: a small cache holds them.
+            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=APPENDED_INDEXES,
+                                          unique=[("id_card_hash",)], analyze=[TalentSearchTerm]))
+            stack.enter_context(sqlite_cache(connection, FIRST_LOAD_CACHE_KIB))
 
         yield set_aside if large else None
 

@@ -398,13 +398,43 @@ def test_a_large_load_keeps_the_indexes_its_rows_are_matched_through():
     assert "talents_birth_idx" in _index_names()
 
 
+def test_a_first_load_sets_the_id_number_index_aside_and_a_duplicate_still_fails_it(city_admin):
+    # An import into an empty registry looks nothing up: the unique ID-number index goes too, and
+    # is built again at the end, where two records of one number would still stop the load.
+    from django.db import IntegrityError, connection, transaction
+
+    from rencai.core import crypto
+
+    with transaction.atomic(), bulk_load(connection, [Talent], keep=pipeline.APPENDED_INDEXES,
+                                         unique=[("id_card_hash",)]):
+        assert "talents_unique_id_card" not in _index_names()
+    assert "talents_unique_id_card" in _index_names()
+    digest = crypto.lookup_hash("id_card", ZHANG)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with bulk_load(connection, [Talent], unique=[("id_card_hash",)]):
+            for name in ("张伟", "张卫"):
+                talent = make_talent(city_admin, name=name)
+                Talent.objects.filter(pk=talent.pk).update(id_card_hash=digest)
+    assert "talents_unique_id_card" in _index_names() and not Talent.objects.filter(id_card_hash=digest).exists()
+
+
 def test_a_large_load_rebuilds_the_registrys_indexes_and_a_refused_one_keeps_them(tmp_path, city_admin, monkeypatch):
     monkeypatch.setattr(pipeline, "LARGE_LOAD_ROWS", 1)  # every load counts as large here
     before = _index_names()
     assert {"talents_birth_idx", "talents_term_idx"} <= before
     up = upload(xlsx(tmp_path / "a.xlsx", sheet_rows()), city_admin)
+    during = []
+    committing = pipeline._Pass.commit_chunk
+
+    def commit_chunk(self, results):
+        committing(self, results)
+        during.append(_index_names())
+
+    monkeypatch.setattr(pipeline._Pass, "commit_chunk", commit_chunk)
     batch = pipeline.run_import(up, options(), city_admin)
     assert batch.counts["created"] == 3
+    # Into the empty registry: the ID number's and the name's indexes were away while it wrote.
+    assert during and not {"talents_unique_id_card", "talents_birth_idx"} & during[0]
     assert _index_names() == before
     assert Talent.objects.filter(birth_date=dt.date(1985, 3, 12)).count() == 1
     assert TalentSearchTerm.objects.filter(term="王强").exists()
