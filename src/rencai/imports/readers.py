@@ -37,6 +37,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from rencai.core.parallel import give_back_freed_memory
+
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 # Streams of an OLE2 file that hold an encrypted OOXML package (MS-OFFCRYPTO).
@@ -334,7 +336,9 @@ class ExcelWorkbook(Workbook):
         return sheet
 
     def release(self) -> None:
-        self._sheets = {}
+        if self._sheets:
+            self._sheets = {}
+            give_back_freed_memory()  # the sheet was read by a forked process (see core.parallel)
 
     def row_count(self, sheet: str | int = 0) -> int:
         found = self._sheet(self.sheet_index(sheet))
