@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import pickle
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -259,8 +260,6 @@ class _Pass:
                 if kind == "sheet":
                     self.headers, self.total_rows = payload
                     continue
-                if kind == "cells":  # handed over unprepared by the second process (see produce)
-                    payload = self.prepare(payload)
                 self.settle(payload)
                 done += len(payload)
                 self.report(done)
@@ -269,25 +268,27 @@ class _Pass:
         self.report(done)
 
     def stages(self):
+        """("sheet", (headers, total rows)) once the header is read, then ("rows", results) a
+        chunk at a time."""
         sheet = self.options.sheet
         if not (can_fork() and self.workbook.row_count(sheet) > PARALLEL_ROWS):
             yield from self.produce()
             return
+        # The sheet's rows, packed a chunk at a time: a few hundred bytes a row, where the sheet
+        # as read holds over a kilobyte; the sheet is let go before the second process starts,
+        # which shares the packed chunks with this one.
+        packed = self.packed()
+        self.workbook.release()
+        yield "sheet", (self.headers, self.total_rows)
         if self.writer is not None:
             search.prepare_segmenter()  # loaded once here, shared by the child
-        stages = forked(self.produce, share=True)
-        first = next(stages)
-        # The child has its own view of the sheet (shared with this process until it was forked);
-        # this process needs it no more, and releases its memory.
-        self.workbook.release()
-        yield first
-        yield from stages
+        for kind, payload in forked(lambda idle: self.prepare_packed(packed, idle), share=True):
+            if kind == "chunk":  # left to this process, which waited for work (see prepare_packed)
+                payload = self.prepare(pickle.loads(packed[payload]))  # noqa: S301 (packed here, in packed())
+            yield "rows", payload
 
-    def produce(self, idle: Callable[[], bool] | None = None):
-        """("sheet", (headers, total rows)) once the header is read, then ("rows", results) a
-        chunk at a time. In the second process, ``idle`` says whether the first waits for work
-        at that moment (``core.parallel.forked``): if so, the chunk goes over as ("cells", rows),
-        for the first to prepare itself while this one reads on."""
+    def produce(self):
+        """``stages`` in one process."""
         chunk: list = []
         announced = False
         for number, cells in self.rows():
@@ -296,12 +297,34 @@ class _Pass:
                 yield "sheet", (self.headers, self.total_rows)
             chunk.append((number, cells))
             if len(chunk) >= CHUNK_ROWS:
-                yield ("cells", chunk) if idle is not None and idle() else ("rows", self.prepare(chunk))
+                yield "rows", self.prepare(chunk)
                 chunk = []
         if not announced:
             yield "sheet", (self.headers, self.total_rows)
         if chunk:
-            yield ("cells", chunk) if idle is not None and idle() else ("rows", self.prepare(chunk))
+            yield "rows", self.prepare(chunk)
+
+    def packed(self) -> list[bytes]:
+        """The sheet's data rows, ``CHUNK_ROWS`` at a time, pickled."""
+        packed, chunk = [], []
+        for row in self.rows():
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                packed.append(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+                chunk = []
+        if chunk:
+            packed.append(pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL))
+        return packed
+
+    def prepare_packed(self, packed: list[bytes], idle: Callable[[], bool]):
+        """In the second process: ("rows", results) for each packed chunk, or ("chunk", its
+        index) when ``idle`` says the first process waits for work at that moment, for it to
+        prepare that one itself while this one goes on with the next."""
+        for index, chunk in enumerate(packed):
+            if idle():
+                yield "chunk", index
+            else:
+                yield "rows", self.prepare(pickle.loads(chunk))  # noqa: S301 (packed by the parent)
 
     def report(self, done: int) -> None:
         if self.cancelled is not None and self.cancelled():
