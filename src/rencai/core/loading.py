@@ -251,17 +251,14 @@ def _sorting(connection):
     if connection.vendor != "sqlite":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_SORT_CACHE_KIB}")
-        cursor.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
-    try:
-        yield
-    finally:
+    with sqlite_cache(connection, SQLITE_SORT_CACHE_KIB):
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {previous}")
-            cursor.execute("PRAGMA threads = 0")
+            cursor.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA threads = 0")
 
 
 @contextmanager
@@ -294,7 +291,6 @@ def no_gc():
     finally:
         if enabled:
             gc.enable()
-
 
 
 @contextmanager
