@@ -100,7 +100,7 @@ def reindex_rate(sample: int) -> tuple[float, int]:
     from rencai.talents import search
     from rencai.talents.models import Talent, TalentSearchTerm
 
-    fields = ["id", "name", *[field for field, _kind in search.TEXT_FIELDS]]
+    fields = ["id", "name", "region", *[field for field, _kind in search.TEXT_FIELDS]]
     last = Talent.objects.order_by("-pk").values_list("pk", flat=True)[0]
     talents = list(Talent.objects.filter(pk__gt=last - sample).only(*fields).order_by("pk"))
     with transaction.atomic():
