@@ -52,6 +52,9 @@ def setup(env: dict[str, str]) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # the admin's own tables
+    # The served process's start-up (``rencai.wsgi``, as each gunicorn worker imports it): the
+    # views loaded and the heap frozen out of the cycle collector's walks (``rencai.serving``).
+    import rencai.wsgi  # noqa: F401
 
 
 def queries() -> dict[str, str]:
