@@ -410,9 +410,14 @@ def test_a_broad_query_in_a_county_is_counted_from_the_countys_part_of_the_index
         counts = [result.order_by().values("pk")[:cap].count() for cap in (None, 3, 7, 8)]
     assert counts == [7, 3, 7, 7]
     assert all("talents_talent\"" not in query["sql"] for query in queries.captured_queries)  # the index alone
-    plan = _plan(TalentSearchTerm.objects.filter(search._prefix("李"), region_id__in=result._search_regions)
-                 .values("talent_id"))
-    assert "talents_term_region_idx" in plan
+    if connection.vendor == "sqlite":
+        plan = _plan(TalentSearchTerm.objects.filter(search._prefix("李"), region_id__in=result._search_regions)
+                     .values("talent_id"))
+        assert "talents_term_region_idx" in plan
+    else:  # on a table this small PostgreSQL's choice says nothing about a registry's; the index is there
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, TalentSearchTerm._meta.db_table)
+        assert constraints["talents_term_region_idx"]["columns"] == ["region_id", "term", "talent_id"]
     # The same rows and order as without the region's copy (the scope alone narrowing them).
     plain = Talent.objects.filter(pk__in=[t.pk for t in search.apply_search(Talent.objects.all(), "李")])
     assert list(result) == list(plain.filter(pk__in=in_scope).order_by("-pk"))
