@@ -254,6 +254,14 @@ class TalentSearchTerm(models.Model):
     # No index of its own: (talent, term, kind) below serves the foreign key too.
     talent = models.ForeignKey(Talent, on_delete=models.CASCADE, related_name="+", db_constraint=True, db_index=False)
     kind = models.PositiveSmallIntegerField(choices=TermKind.choices)
+    # The talent's own region, copied: a county's share of a range is then one stretch of
+    # (region, term, talent), which counts a county's matches without reading the talents of
+    # every other county. Written with the terms, which every change of a talent rewrites; the
+    # search only ever narrows by it, never widens (see ``talents.search``).
+    region = models.ForeignKey(
+        "core.Region", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False,
+        verbose_name=_("所属地区"),
+    )
 
     class Meta:
         verbose_name = _("检索词")
@@ -262,6 +270,8 @@ class TalentSearchTerm(models.Model):
             models.Index(fields=["term", "kind", "talent"], name="talents_term_idx"),
             # Does one talent have a term in this range, and of which kind: one index seek.
             models.Index(fields=["talent", "term", "kind"], name="talents_term_talent_idx"),
+            # The talents of a few regions with a term in this range (see ``region`` above).
+            models.Index(fields=["region", "term", "talent"], name="talents_term_region_idx"),
         ]
 
     def __str__(self) -> str:

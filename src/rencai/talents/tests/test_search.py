@@ -364,3 +364,67 @@ def test_deferred_indexes_builds_them_again(refdata):
     assert found("冯唐") == {"冯唐"}
     plan = _plan(TalentSearchTerm.objects.filter(search._prefix("冯")).values("talent_id"))
     assert "talents_term_idx" in plan
+
+
+# --- the region copied into the index -------------------------------------------------------------------
+def _regions(talent_id) -> set[int]:
+    return set(TalentSearchTerm.objects.filter(talent_id=talent_id).values_list("region_id", flat=True))
+
+
+def test_terms_carry_their_talents_region_however_they_are_written(refdata):
+    hejin = Region.objects.get(code="140882")
+    person = talent("秦岭", work_unit="运城学院")
+    assert _regions(person.pk) == {person.region_id}
+    person.region = hejin  # moved to another county: every save indexes the talent again
+    person.save(update_fields=["region"])
+    search.index_talent(person)
+    assert _regions(person.pk) == {hejin.pk}
+    others = [talent(f"秦{given}", index=False, work_unit="运城学院") for given in "甲乙"]
+    search.index_bulk(Talent.objects.filter(pk__in=[t.pk for t in others]).only("id", "name", "work_unit"))
+    assert {region for t in others for region in _regions(t.pk)} == {others[0].region_id}  # read when deferred
+    late = talent("秦丙", index=False, county="140882")
+    search.write_terms([(term, late.pk, kind) for term, kind in search.terms_for(late, ())])
+    assert _regions(late.pk) == {hejin.pk}
+
+
+def test_it_reads_the_regions_a_query_is_confined_to(people, yanhu_officer):
+    yanhu = Region.objects.get(code="140802")
+    in_scope = Talent.objects.restrict(yanhu_officer, "view")
+    regions, only = search._region_conditions(in_scope)
+    assert yanhu.pk in regions and only
+    assert search._region_conditions(in_scope.filter(region=yanhu)) == ((yanhu.pk,), True)
+    assert search._region_conditions(in_scope.filter(kind="native"))[1] is False
+    assert search._region_conditions(Talent.objects.all()) == (None, False)
+    from django.db.models import Q
+
+    assert search._region_conditions(Talent.objects.filter(Q(region=yanhu) | Q(kind="native"))) == (None, False)
+
+
+def test_a_broad_query_in_a_county_is_counted_from_the_countys_part_of_the_index(broad, yanhu_officer, monkeypatch):
+    talent("周北", work_unit="李家庄小学")  # found by 李 through the unit, not the name
+    talent("李五", county="140882")  # out of scope
+    in_scope = Talent.objects.restrict(yanhu_officer, "view")
+    result = search.apply_search(in_scope, "李")
+    assert result._search_regions is not None
+    with CaptureQueriesContext(connection) as queries:
+        counts = [result.order_by().values("pk")[:cap].count() for cap in (None, 3, 7, 8)]
+    assert counts == [7, 3, 7, 7]
+    assert all("talents_talent\"" not in query["sql"] for query in queries.captured_queries)  # the index alone
+    if connection.vendor == "sqlite":
+        plan = _plan(TalentSearchTerm.objects.filter(search._prefix("李"), region_id__in=result._search_regions)
+                     .values("talent_id"))
+        assert "talents_term_region_idx" in plan
+    else:  # on a table this small PostgreSQL's choice says nothing about a registry's; the index is there
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, TalentSearchTerm._meta.db_table)
+        assert constraints["talents_term_region_idx"]["columns"] == ["region_id", "term", "talent_id"]
+    # The same rows and order as without the region's copy (the scope alone narrowing them).
+    plain = Talent.objects.filter(pk__in=[t.pk for t in search.apply_search(Talent.objects.all(), "李")])
+    assert list(result) == list(plain.filter(pk__in=in_scope).order_by("-pk"))
+    page = search.apply_search(in_scope, "李")[1:3]
+    with CaptureQueriesContext(connection) as queries:  # a page's ids, then their rows, on both databases
+        assert names(page) == ["李四", "李三"]  # after 周北, the newest
+    ids, rows = (query["sql"] for query in queries.captured_queries)
+    assert "talents_talentsearchterm" in ids and "talents_talentsearchterm" not in rows
+    filtered = search.apply_search(in_scope.filter(kind="native"), "李")
+    assert filtered._search_regions is None and filtered.count() == 7  # other filters: counted on the rows
