@@ -391,6 +391,10 @@ class _Pass:
         return self.writer.attnames.index("id")
 
     @cached_property
+    def region_at(self) -> int:
+        return self.writer.attnames.index("region_id")
+
+    @cached_property
     def id_hash_at(self) -> int:
         return self.writer.attnames.index("id_card_hash")
 
@@ -633,11 +637,13 @@ class _Pass:
             writer = self.writer
             ids = writer.reserve_ids(len(new))
             rows, terms = [], []
+            region_at = self.region_at
             for pk, result in zip(ids, new, strict=True):
                 row = result.new_row
                 row[self.id_at] = pk
                 rows.append(row)
-                terms += [(term, pk, kind) for term, kind in result.terms]
+                region = row[region_at]
+                terms += [(term, pk, kind, region) for term, kind in result.terms]
                 result.match_id = pk
             writer.write(rows, prepared=True)
             self.created += len(ids)

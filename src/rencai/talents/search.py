@@ -20,7 +20,6 @@ a query that is a valid number is looked up through the keyed hash instead.
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 import threading
@@ -49,7 +48,7 @@ from django.db.models.lookups import Exact, In
 from django.db.models.query import ModelIterable
 
 from rencai.core.fields import protected_match
-from rencai.core.loading import sqlite_insert
+from rencai.core.loading import no_gc, sqlite_cache, sqlite_insert
 from rencai.core.validators import validate_id_card, validate_mobile
 from rencai.talents.models import Talent, TalentSearchTerm, TermKind
 
@@ -312,14 +311,11 @@ def prepare_segmenter() -> None:
     _segmenter()
 
 
-def write_terms(rows: list[tuple[str, int, int]]) -> None:
-    """Insert terms already worked out (``terms_for``), as (term, talent id, kind), for talents
-    that have none yet (an import's new talents, already written: their regions are read here)."""
-    if not rows:
-        return
-    using = router.db_for_write(TalentSearchTerm)
-    regions = _regions_of(using, list({talent_id for _term, talent_id, _kind in rows}))
-    _insert(connections[using], [(term, talent_id, kind, regions[talent_id]) for term, talent_id, kind in rows])
+def write_terms(rows: list[tuple[str, int, int, int]]) -> None:
+    """Insert terms already worked out (``terms_for``), as (term, talent id, kind, the talent's
+    region id), for talents that have none yet (an import's new talents)."""
+    if rows:
+        _insert(connections[router.db_for_write(TalentSearchTerm)], rows)
 
 
 def index_bulk(talents: Iterable, *, replace: bool = True, batch: int = 10_000) -> int:
@@ -352,7 +348,7 @@ def index_bulk(talents: Iterable, *, replace: bool = True, batch: int = 10_000) 
         written += len(rows)
         chunk.clear()
 
-    with _large_cache(connection), _no_gc():
+    with sqlite_cache(connection, SQLITE_BULK_CACHE_KIB), no_gc():
         for talent in talents:
             chunk.append(talent)
             if len(chunk) >= batch:
@@ -360,37 +356,6 @@ def index_bulk(talents: Iterable, *, replace: bool = True, batch: int = 10_000) 
         if chunk:
             flush()
     return written
-
-
-@contextmanager
-def _no_gc():
-    """Millions of small tuples would set off the cycle collector again and again, each time
-    walking every object alive (a third of the indexing time); they hold no cycles."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@contextmanager
-def _large_cache(connection):
-    """On SQLite, a page cache big enough to hold the index pages being written (the default
-    2 MB makes every insert into a large index go back to the file)."""
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        previous = cursor.fetchone()[0]
-        cursor.execute(f"PRAGMA cache_size = {-SQLITE_BULK_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 @contextmanager

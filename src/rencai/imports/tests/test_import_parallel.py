@@ -8,6 +8,7 @@ import datetime as dt
 import os
 
 import pytest
+from django.db.models import F
 
 from rencai.core.parallel import can_fork
 from rencai.imports import pipeline
@@ -98,6 +99,9 @@ def test_a_large_import_comes_out_the_same_as_in_one_process(tmp_path, city_admi
     assert parallel.errors == alone.errors
     assert parallel_data == alone_data
     assert any(term == "ceshi000" for _name, term, _kind in parallel_data[1])  # pinyin of 测试000
+    # Each term carries its talent's region (a county's search counts its own stretch of them).
+    assert TalentSearchTerm.objects.count() > 40
+    assert not TalentSearchTerm.objects.exclude(region_id=F("talent__region_id")).exists()
 
 
 def test_a_large_preview_comes_out_the_same_as_in_one_process(tmp_path, city_admin, monkeypatch):

@@ -383,7 +383,7 @@ def test_terms_carry_their_talents_region_however_they_are_written(refdata):
     search.index_bulk(Talent.objects.filter(pk__in=[t.pk for t in others]).only("id", "name", "work_unit"))
     assert {region for t in others for region in _regions(t.pk)} == {others[0].region_id}  # read when deferred
     late = talent("秦丙", index=False, county="140882")
-    search.write_terms([(term, late.pk, kind) for term, kind in search.terms_for(late, ())])
+    search.write_terms([(term, late.pk, kind, late.region_id) for term, kind in search.terms_for(late, ())])
     assert _regions(late.pk) == {hejin.pk}
 
 
