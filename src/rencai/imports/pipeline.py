@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from rencai.core import audit, crypto
 from rencai.core.loading import BulkWriter, bulk_load, checkpoint_later, no_gc, sqlite_cache
 from rencai.core.models.audit import AuditAction
-from rencai.core.parallel import can_fork, forked
+from rencai.core.parallel import can_fork, forked, give_back_freed_memory
 from rencai.core.scope import scope_region_ids, user_can
 from rencai.imports.cleaning import Cleaner, is_blank
 from rencai.imports.dedupe import scoring
@@ -235,6 +235,14 @@ class _Pass:
             yield index + 1, cells
         if not found_header:
             raise ImportFileError(_("工作表是空的，或表头所在行（第 %(n)d 行）之后没有数据。") % {"n": header_row + 1})
+
+    def release(self) -> None:
+        """Let go of what matching kept (the keys of every row) and hand the memory freed back to
+        the system: a worker runs one job after another, and the next should not start from
+        this one's high-water mark."""
+        self.seen_ids, self.seen_with_id, self.seen_without_id = {}, {}, {}
+        self.known_names = None
+        give_back_freed_memory()
 
     def column_of(self, name: str) -> int | None:
         for index, field_name in self.options.columns.items():
@@ -795,6 +803,8 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
         batch.finished_at = timezone.now()
         batch.save(update_fields=["errors", "status", "message", "finished_at", "updated_at"])
         raise
+    if rows > PARALLEL_ROWS:
+        run.release()
     if outcome is not None:
         run.created = run.updated = 0
         _finish(batch, run, outcome, "")

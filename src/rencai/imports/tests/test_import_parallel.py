@@ -203,3 +203,22 @@ def test_a_sheet_released_beside_the_process_reading_it_is_not_held_twice(tmp_pa
     assert memory["loaded"] > 5_000  # KiB: the sheet is big enough to tell
     # Without giving the copies back about half the sheet again (here); with it, a fifth at most.
     assert memory["grown"] < memory["loaded"] // 3, memory
+
+
+def test_a_large_import_lets_go_of_its_row_keys_and_gives_the_memory_back(tmp_path, city_admin, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_ROWS", 0)
+    passes, given_back = [], []
+    monkeypatch.setattr(pipeline, "give_back_freed_memory", lambda: given_back.append(1))
+    real_init = pipeline._Pass.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        passes.append(self)
+
+    monkeypatch.setattr(pipeline._Pass, "__init__", init)
+    batch = pipeline.run_import(upload(xlsx(tmp_path / "a.xlsx", people(20)), city_admin), options(valid_only=True),
+                                city_admin)
+    assert batch.counts["created"] == 20
+    (run,) = passes
+    assert run.seen_ids == {} and run.seen_with_id == {} and run.known_names is None
+    assert given_back  # a worker's next job starts from what this one gave back
