@@ -242,6 +242,7 @@ class _Pass:
         this one's high-water mark."""
         self.seen_ids, self.seen_with_id, self.seen_without_id = {}, {}, {}
         self.known_names = None
+        self.workbook = None
         give_back_freed_memory()
 
     def column_of(self, name: str) -> int | None:
@@ -804,6 +805,7 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
         batch.save(update_fields=["errors", "status", "message", "finished_at", "updated_at"])
         raise
     if rows > PARALLEL_ROWS:
+        upload.keep_open(None)  # the workbook (its shared strings) is read again if ever needed
         run.release()
     if outcome is not None:
         run.created = run.updated = 0

@@ -216,9 +216,11 @@ def test_a_large_import_lets_go_of_its_row_keys_and_gives_the_memory_back(tmp_pa
         passes.append(self)
 
     monkeypatch.setattr(pipeline._Pass, "__init__", init)
-    batch = pipeline.run_import(upload(xlsx(tmp_path / "a.xlsx", people(20)), city_admin), options(valid_only=True),
-                                city_admin)
+    up = upload(xlsx(tmp_path / "a.xlsx", people(20)), city_admin)
+    assert up._workbook is not None  # kept from the upload's check, for the import that follows
+    batch = pipeline.run_import(up, options(valid_only=True), city_admin)
     assert batch.counts["created"] == 20
+    assert up._workbook is None and up.open().row_count(0) == 23  # let go, and read again if asked
     (run,) = passes
     assert run.seen_ids == {} and run.seen_with_id == {} and run.known_names is None
     assert given_back  # a worker's next job starts from what this one gave back
