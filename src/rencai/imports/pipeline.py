@@ -184,7 +184,7 @@ class _Pass:
         self.kept: list[RowResult] = []
         self.errors: list = []
         # Rows seen so far, for the same person twice in one file. Keys are kept small (a million
-        # rows of a sheet are held beside the sheet itself): the ID number's first 17 digits as an
+        # rows' keys are held until the import ends): the ID number's first 17 digits as an
         # int (the 18th follows from them), and the hash of (name, birth date) or (name, mobile),
         # apart for rows with an ID number and rows without one (two rows with different ID
         # numbers are two people, whatever else they share).
