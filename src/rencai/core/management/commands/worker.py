@@ -20,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default=None, help="worker name shown on its jobs (default host:pid)")
 
     def handle(self, *args, once: bool = False, name: str | None = None, **options):
+        from rencai import serving
+
+        serving.prepare_worker()
         worker = Worker(name)
         if once:
             status = worker.run_once()
