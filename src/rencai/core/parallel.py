@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import multiprocessing
 import pickle
@@ -46,13 +47,20 @@ def give_back_freed_memory() -> None:
     nor gives back, so the sheet would be held twice (half a gigabyte more at a million rows).
     Trimming hands those copies back. Nothing happens where the C library has no such call.
     """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, looked up once (``find_library`` runs a helper program)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        return
+        return None
     trim.argtypes = [ctypes.c_size_t]
-    trim(0)
+    return trim
 
 
 def forked(produce: Callable[..., Iterator], *, depth: int = DEPTH, share: bool = False) -> Iterator:

@@ -860,16 +860,14 @@ def _load_mode(using: str, rows: int):
     large = rows >= LARGE_LOAD_ROWS and rows >= Talent.objects.using(using).count()
     with sqlite_cache(connection, IMPORT_CACHE_KIB), ExitStack() as stack:
         def set_aside(*, matching: bool):
-            if matching:
-                stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=MATCH_INDEXES + APPENDED_INDEXES,
-                                              analyze=[TalentSearchTerm]))
-                return
             # Into an empty registry nothing is looked up (the file's own rows are matched in
             # memory), so the name and ID-number indexes go too, and every page written is an
             # appended one: a small cache holds them.
-            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm], keep=APPENDED_INDEXES,
-                                          unique=[("id_card_hash",)], analyze=[TalentSearchTerm]))
-            stack.enter_context(sqlite_cache(connection, FIRST_LOAD_CACHE_KIB))
+            stack.enter_context(bulk_load(connection, [Talent, TalentSearchTerm],
+                                          keep=(MATCH_INDEXES if matching else ()) + APPENDED_INDEXES,
+                                          unique=() if matching else [("id_card_hash",)], analyze=[TalentSearchTerm]))
+            if not matching:
+                stack.enter_context(sqlite_cache(connection, FIRST_LOAD_CACHE_KIB))
 
         yield set_aside if large else None
 
