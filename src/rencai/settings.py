@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "rencai.core",
     "rencai.talents",
     "rencai.imports",
+    "rencai.liaison",
 ]
 
 MIDDLEWARE = [

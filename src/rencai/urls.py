@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("rencai.core.urls")),
     path("talents/", include("rencai.talents.urls")),
     path("imports/", include("rencai.imports.urls")),
+    path("liaison/", include("rencai.liaison.urls")),
     path("api/", api.urls),
 ]
 

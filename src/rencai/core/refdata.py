@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from rencai.core import audit
 from rencai.core.models import AuditEntry, Dictionary, DictionaryItem, Region
@@ -266,12 +267,18 @@ def load_dictionaries(dict_counts: Counts | None = None, item_counts: Counts | N
 
 
 # --- everything ---------------------------------------------------------------------------------
+# Sent after the reference data is loaded, so an area can seed what refers to it (the liaison
+# area's default cadence rules name tiers): receivers must be safe to call again.
+reference_data_loaded = Signal()
+
+
 @transaction.atomic
 def load_reference_data() -> LoadSummary:
     """Load regions and dictionaries in one transaction; audit one summary if anything changed."""
     summary = LoadSummary()
     load_regions(summary.regions)
     load_dictionaries(summary.dictionaries, summary.dictionary_items)
+    reference_data_loaded.send(sender=LoadSummary)
     if summary.changed:
         audit.record(
             AuditAction.CREATE,

@@ -47,6 +47,7 @@ from rencai.imports.readers import ImportFileError, header_texts
 from rencai.talents import search
 from rencai.talents.choices import TalentSource
 from rencai.talents.models import Talent, TalentSearchTerm, TermKind
+from rencai.talents.signals import derived_models, send_changed
 
 CHUNK_ROWS = 5000
 # A sheet with more rows than this is read and cleaned in a second process (see _Pass.run).
@@ -197,6 +198,7 @@ class _Pass:
         self.scope = set(scope_region_ids(user)) if not self.sees_all else set()
         self.may_change = user_can(user, Talent, "change")
         self.created = self.updated = 0  # talents written
+        self.created_span: tuple[int, int] | None = None  # the first and last id of those created
         self.pending_changes: list[ImportChange] = []  # what updates replaced, saved with the batch
         self.now = timezone.now()
         self.headers: list[str] = []
@@ -656,6 +658,10 @@ class _Pass:
                 result.match_id = pk
             writer.write(rows, prepared=True)
             self.created += len(ids)
+            first, last = min(ids), max(ids)
+            if self.created_span is not None:
+                first, last = min(first, self.created_span[0]), max(last, self.created_span[1])
+            self.created_span = (first, last)
             search.write_terms(terms)
         updates = [r for r in results if r.status == UPDATE]
         if updates:
@@ -789,6 +795,9 @@ def run_import(upload, options: ImportOptions, user, progress: Callable | None =
             for change in run.pending_changes:
                 change.batch = batch
             ImportChange.objects.bulk_create(run.pending_changes, batch_size=1000)
+            if run.created_span is not None:
+                send_changed(range(run.created_span[0], run.created_span[1] + 1))
+            send_changed([change.talent_id for change in run.pending_changes])
             _finish(batch, run, ImportBatchStatus.DONE, "")
             audit.record(AuditAction.CREATE, obj=batch, actor=user, changes={
                 "file": upload.file_name, "sha256": upload.sha256, "counts": batch.counts},
@@ -931,11 +940,14 @@ def undo(batch: ImportBatch, user) -> None:
             Talent.objects.bulk_update(restored, sorted(fields | {"id_card_hash", "mobile_hash", "version",
                                                                   "updated_at", "updated_by"}), batch_size=500)
             search.index_bulk(restored, replace=True)
+            send_changed([talent.pk for talent in restored])
         using = router.db_for_write(Talent)
         ids = list(created.values_list("id", flat=True))
         for start in range(0, len(ids), 900):
             part = ids[start:start + 900]
             TalentSearchTerm.objects.filter(talent_id__in=part)._raw_delete(using)
+            for model in derived_models():
+                model._base_manager.filter(talent_id__in=part)._raw_delete(using)
             Talent.objects.filter(pk__in=part)._raw_delete(using)
         batch.status = ImportBatchStatus.UNDONE
         batch.undone_at, batch.undone_by = now, user
@@ -951,7 +963,7 @@ def _related_rows(created) -> str:
     found = []
     for relation in Talent._meta.related_objects:
         model = relation.related_model
-        if model is TalentSearchTerm:
+        if model is TalentSearchTerm or getattr(model, "derived_from_talent", False):
             continue
         if relation.many_to_many:
             through = relation.through

@@ -34,6 +34,7 @@ from rencai.core.validators import id_birth_date, id_gender, validate_id_card
 from rencai.talents import search
 from rencai.talents.choices import CATEGORY_DICTIONARY, Gender, TalentKind
 from rencai.talents.models import Tag, Talent, TalentEducation, TalentWork
+from rencai.talents.signals import send_changed
 
 CHINA = "中国"
 # Spellings of the work country that mean China (its provinces and cities then apply).
@@ -365,6 +366,7 @@ def save_talent(
             # The rows log themselves; this entry puts the change on the talent's own history.
             audit.record(AuditAction.UPDATE, obj=talent, changes=histories, message=_("修改履历"))
         search.index_talent(talent)
+        send_changed([talent.pk])
     return talent
 
 
@@ -432,6 +434,7 @@ def bulk_update_talents(
             _bulk_m2m(talent.databases, add_databases, remove_databases)
             _bulk_m2m(talent.tags, add_tags, remove_tags)
             search.index_talent(talent)
+        send_changed([talent.pk for talent in talents])
         return len(talents)
 
 

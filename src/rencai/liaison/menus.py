@@ -1,0 +1,1 @@
+"""The liaison area's sidebar group."""

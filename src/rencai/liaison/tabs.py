@@ -1,0 +1,1 @@
+"""The liaison area's tabs on the talent's page."""

@@ -1,0 +1,3 @@
+"""URLs of the liaison area, mounted at /liaison/."""
+
+urlpatterns: list = []

@@ -1,0 +1,107 @@
+"""Worklists (工作清单): whom to contact this week, who is overdue, who is probably lost — per
+county and per liaison officer, within the user's data scope.
+
+Every list is a range of one index of ``ContactState`` (followed, region or officer, next due),
+so a county's overdue list and its count cost the same at a million talents as at a thousand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rencai.core.models import Region
+from rencai.liaison.models import ContactState
+from rencai.liaison.schedule import LOST_AFTER
+
+WEEK, OVERDUE, LOST = "week", "overdue", "lost"
+KINDS = {
+    WEEK: _("本周待联络"),
+    OVERDUE: _("已逾期"),
+    LOST: _("疑似失联"),
+}
+NO_OFFICER = "none"  # the officer filter's value for talents with no liaison officer
+
+
+def week_end(today: dt.date) -> dt.date:
+    """The Sunday that ends ``today``'s week (weeks run Monday to Sunday)."""
+    return today + dt.timedelta(days=6 - today.weekday())
+
+
+def kind_condition(kind: str, today: dt.date) -> Q:
+    if kind == WEEK:
+        return Q(next_due__gte=today, next_due__lte=week_end(today))
+    if kind == OVERDUE:
+        return Q(next_due__lt=today)
+    if kind == LOST:
+        return Q(failed_attempts__gte=LOST_AFTER)
+    raise ValueError(f"unknown worklist {kind!r}")
+
+
+def region_ids(region: Region) -> list[int]:
+    """The region and every region under it."""
+    return list(Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True))
+
+
+def worklist(user, kind: str, *, region: Region | None = None, officer=None, today: dt.date | None = None):
+    """The schedules on worklist ``kind`` that ``user`` may see, soonest due first.
+
+    ``region`` narrows to a region and those under it; ``officer`` to a liaison officer's talents
+    (a user, or ``NO_OFFICER`` for talents nobody is assigned to).
+    """
+    today = today or timezone.localdate()
+    queryset = ContactState.objects.restrict(user, "view").filter(kind_condition(kind, today), followed=True)
+    if region is not None:
+        queryset = queryset.filter(region_id__in=region_ids(region))
+    if officer == NO_OFFICER:
+        queryset = queryset.filter(liaison_officer__isnull=True)
+    elif officer is not None:
+        queryset = queryset.filter(liaison_officer=officer)
+    return queryset.order_by("next_due", "talent_id")
+
+
+ORDERING = ("next_due", "talent")
+
+
+@dataclass
+class SummaryRow:
+    key: object  # a region or a user (None: nobody assigned)
+    label: str
+    counts: dict[str, int]
+
+
+def summary_by_region(user, regions, today: dt.date | None = None) -> list[SummaryRow]:
+    """Per region (each with the regions under it): how many talents are on each worklist."""
+    today = today or timezone.localdate()
+    rows = []
+    for region in regions:
+        ids = region_ids(region)
+        base = ContactState.objects.restrict(user, "view").filter(followed=True, region_id__in=ids)
+        counts = {kind: base.filter(kind_condition(kind, today)).count() for kind in KINDS}
+        rows.append(SummaryRow(region, region.name, counts))
+    return rows
+
+
+def summary_by_officer(user, *, region: Region | None = None, today: dt.date | None = None) -> list[SummaryRow]:
+    """Per liaison officer of the talents ``user`` may see (and nobody assigned): worklist sizes."""
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    base = ContactState.objects.restrict(user, "view").filter(followed=True)
+    if region is not None:
+        base = base.filter(region_id__in=region_ids(region))
+    aggregates = {kind: Count("talent", filter=kind_condition(kind, today)) for kind in KINDS}
+    grouped = base.values("liaison_officer").annotate(**aggregates).order_by("liaison_officer")
+    from rencai.core.models import User
+
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=[g["liaison_officer"] for g in grouped if g["liaison_officer"]])}
+    rows = []
+    for group in grouped:
+        pk = group["liaison_officer"]
+        label = names.get(pk, str(_("未分配联络员"))) if pk else str(_("未分配联络员"))
+        rows.append(SummaryRow(pk or NO_OFFICER, label, {kind: group[kind] for kind in KINDS}))
+    return rows
