@@ -87,7 +87,8 @@ def register(request):
 
 @login_not_required
 def thanks(request):
-    return _public(request, "thanks.html")
+    return _public(request, "done.html", {
+        "page_title": _("提交成功"), "heading": _("提交成功，感谢您的登记！"), "text": _("工作人员核对后会与您联系。")})
 
 
 @login_not_required
@@ -115,7 +116,8 @@ def update(request):
 
 @login_not_required
 def update_done(request):
-    return _public(request, "update_done.html")
+    return _public(request, "done.html", {
+        "page_title": _("提交成功"), "heading": _("提交成功，谢谢！"), "text": _("工作人员核对后会更新您的信息。")})
 
 
 # --- the review queue ------------------------------------------------------------------------------------
@@ -156,6 +158,10 @@ class IntakeSubmissionViews(ViewSet):
     )
     list_template = TEMPLATES + "review_list.html"
     detail_template = TEMPLATES + "review_detail.html"
+
+    def get_queryset(self, request):
+        # The columns' regions and reviewers: one query per model for the page, not one per row.
+        return IntakeSubmission.objects.fetch_references("region", "handled_by")
 
     def get_object_queryset(self, request):
         return IntakeSubmission.objects.select_related("region", "talent", "handled_by", "native_place")
@@ -210,24 +216,21 @@ def comparison_rows(request, submission: IntakeSubmission, talent: Talent, take:
     rows = []
     for name in intake.person_fields(submission.kind):
         model_field = Talent._meta.get_field(name)
-        existing_raw = getattr(talent, model_field.attname)
-        submitted_raw = getattr(submission, model_field.attname)
-        if existing_raw in (None, "") and submitted_raw in (None, ""):
+        raw = {intake.EXISTING: getattr(talent, model_field.attname), intake.SUBMITTED: getattr(submission, model_field.attname)}
+        if all(value in (None, "") for value in raw.values()):
             continue
         protected = isinstance(model_field, ProtectedField)
-        row = {
-            "name": name,
-            "label": model_field.verbose_name,
-            "existing": display_value(talent, model_field, getattr(talent, name), html=False),
-            "submitted": display_value(submission, IntakeSubmission._meta.get_field(name),
-                                       getattr(submission, name), html=False),
-            "same": existing_raw == submitted_raw,
-            "take": name in take,
-            "protected": protected,
-        }
-        if protected and request.user.can_view_personal:
-            row["existing_reveal"] = _reveal_url(talent, name) if existing_raw else None
-            row["submitted_reveal"] = _reveal_url(submission, name) if submitted_raw else None
+        row = {"name": name, "label": model_field.verbose_name, "same": raw[intake.EXISTING] == raw[intake.SUBMITTED],
+               "protected": protected, "sides": []}
+        for side, obj, choose in ((intake.EXISTING, talent, _("保留现有的%(field)s")),
+                                  (intake.SUBMITTED, submission, _("采用填写的%(field)s"))):
+            row["sides"].append({
+                "side": side,
+                "value": display_value(obj, obj._meta.get_field(name), getattr(obj, name), html=False),
+                "chosen": (name in take) == (side == intake.SUBMITTED),
+                "choose_label": choose % {"field": model_field.verbose_name},
+                "reveal": _reveal_url(obj, name) if protected and raw[side] and request.user.can_view_personal else None,
+            })
         rows.append(row)
     return rows
 
@@ -262,9 +265,15 @@ def _decision_submission(request, pk) -> IntakeSubmission:
 
 
 def _refused(request, submission, exc: ValidationError):
-    level = messages.warning if isinstance(exc, intake.AlreadyHandled) else messages.error
-    for message in _messages_of(exc):
-        level(request, message)
+    if isinstance(exc, intake.AlreadyHandled):
+        messages.warning(request, exc.messages[0])
+    elif isinstance(exc, talent_services.PossibleDuplicates):
+        # The registry's wording asks for its own 「仍然保存」; here the list is on the page.
+        messages.error(request, _("人才库中有 %(count)d 条可能是同一人的记录，请核对下方列表后再决定新建或并入。")
+                       % {"count": len(exc.similar)})
+    else:
+        for message in _messages_of(exc):
+            messages.error(request, message)
     return redirect("intakesubmission_detail", pk=submission.pk)
 
 
@@ -294,13 +303,6 @@ def reject(request, pk):
     return redirect("intakesubmission_list")
 
 
-def _version(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 @login_required
 def merge(request, pk, talent_pk):
     """Compare a submission with a record field by field; on POST, merge what the reviewer chose."""
@@ -317,11 +319,11 @@ def merge(request, pk, talent_pk):
         return render(request, TEMPLATES + "review_merge.html",
                       {**page, **review_context(request, submission), **comparison_context(request, submission, talent)})
     take = {name for name in intake.person_fields(submission.kind) if request.POST.get(f"field_{name}") == intake.SUBMITTED}
-    version = _version(request.POST.get("version"))
-    if version is None:
+    version = request.POST.get("version", "")
+    if not version.isdigit():
         return HttpResponse(_("请求缺少记录版本，请刷新页面后重试。"), status=400)
     try:
-        intake.merge_submission(submission, talent, user=request.user, take=take, expected_version=version)
+        intake.merge_submission(submission, talent, user=request.user, take=take, expected_version=int(version))
     except intake.AlreadyHandled as exc:
         return _refused(request, submission, exc)
     except ValidationError as exc:

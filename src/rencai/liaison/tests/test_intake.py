@@ -18,6 +18,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import OperationalError, connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from rencai.core import crypto
@@ -373,6 +374,22 @@ def test_the_queue_shows_pending_first_and_filters(client, yanhu_registration, c
     assert ">王晓东</a>" in page and ">周七</a>" in page
     page = body(client.get("/liaison/review/", {"status": "rejected"}))
     assert ">王晓东</a>" not in page and f"/liaison/review/{handled.pk}/" in page
+
+
+def test_the_queue_costs_the_same_queries_for_more_rows(client, refdata, city_staff):
+    def queries_for(count):
+        IntakeSubmission.objects.all().delete()
+        for seq in range(count):
+            intake.submit_registration(IntakeSubmission(
+                name=f"测试{seq}", id_card=id_number("19900101", seq=10 + seq), mobile="13900000000",
+                native_place=region("140802" if seq % 2 else "140882")))
+        client.force_login(city_staff)
+        client.get("/liaison/review/")  # warm: the session, the user's roles
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/liaison/review/").status_code == 200
+        return len(captured)
+
+    assert queries_for(2) == queries_for(8)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_from_the_queue(client, yanhu_registration):
