@@ -192,6 +192,19 @@ JOB_HEARTBEAT_SECONDS = env_int("RENCAI_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
 # Prefix of the Redis keys, so several installations (or test runs) can share one server.
 JOB_QUEUE_PREFIX = env_str("RENCAI_JOB_QUEUE_PREFIX", "rencai")
 
+# --- cache ----------------------------------------------------------------------------------
+# What counts attempts: failed sign-ins of unknown names, the public registration's rate limits.
+# Empty: each serving process counts in its own memory. redis://…: every process (and host)
+# shares one count, so a limit holds however many processes serve.
+CACHE_URL = env_str("RENCAI_CACHE_URL", "")
+if not CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": JOB_QUEUE_PREFIX}}
+else:
+    raise ImproperlyConfigured("RENCAI_CACHE_URL must be empty or a redis:// URL")
+
 # --- files ----------------------------------------------------------------------------------
 UPLOAD_DIR = VAR_DIR / "uploads"
 EXPORT_DIR = VAR_DIR / "exports"
@@ -263,3 +276,17 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The city this installation serves (GB/T 2260 code); 运城市 by default.
 CITY_CODE = env_str("RENCAI_CITY_CODE", "140800")
 SITE_TITLE = env_str("RENCAI_SITE_TITLE", "人才工作平台")
+# The address the public reaches rencai at (https://rencai.example.gov.cn): the registration QR
+# code and the personal update links sent by e-mail or SMS are built on it (docs/intake.md).
+PUBLIC_URL = (env_str("RENCAI_PUBLIC_URL", "") or "").rstrip("/")
+if PUBLIC_URL and not PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"RENCAI_PUBLIC_URL must start with http:// or https://, got {PUBLIC_URL!r}")
+
+# --- self-registration and personal update links (信息采集) -----------------------------------
+INTAKE_LINK_MAX_AGE_DAYS = env_int("RENCAI_INTAKE_LINK_DAYS", 30, minimum=1)
+# Submissions allowed per client address, and per ID-card number, within the window.
+INTAKE_LIMIT_PER_IP = env_int("RENCAI_INTAKE_LIMIT_PER_IP", 10, minimum=1)
+INTAKE_LIMIT_PER_ID = env_int("RENCAI_INTAKE_LIMIT_PER_ID", 3, minimum=1)
+INTAKE_LIMIT_MINUTES = env_int("RENCAI_INTAKE_LIMIT_MINUTES", 60, minimum=1)
+# Whom a person asks to see, correct or delete their data (named in the notice on the form).
+INTAKE_CONTACT = env_str("RENCAI_INTAKE_CONTACT", "")

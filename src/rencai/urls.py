@@ -4,12 +4,15 @@ from django.urls import include, path
 
 from rencai.api.urls import api
 from rencai.core.views import errors
+from rencai.liaison import urls_intake
 
 urlpatterns = [
     path("", include("rencai.core.urls")),
     path("talents/", include("rencai.talents.urls")),
     path("imports/", include("rencai.imports.urls")),
+    path("liaison/review/", include(urls_intake.review_urlpatterns)),
     path("liaison/", include("rencai.liaison.urls")),
+    path("join/", include(urls_intake.public_urlpatterns)),
     path("api/", api.urls),
 ]
 

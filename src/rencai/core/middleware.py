@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from rencai.core import audit
 from rencai.core.models.audit import AuditAction
@@ -32,6 +32,17 @@ def redirect_to(request, url: str):
         response["HX-Redirect"] = url
         return response
     return redirect(url)
+
+
+def is_public(request) -> bool:
+    """Whether the request is for a page anyone may open without signing in: a view marked with
+    Django's ``login_not_required`` (the public registration pages). A signed-in visitor's
+    session rules (idle sign-out, owed security steps) do not stand between them and it."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return getattr(match.func, "login_required", True) is False
 
 
 class IdleTimeoutMiddleware:
@@ -60,7 +71,7 @@ class IdleTimeoutMiddleware:
                         message=f"空闲超过 {settings.IDLE_TIMEOUT_MINUTES} 分钟，自动退出",
                     )
                 logout(request)
-                if request.path.startswith("/api/"):
+                if request.path.startswith("/api/") or is_public(request):
                     return self.get_response(request)
                 query = urlencode({"next": request.get_full_path(), "idle": "1"})
                 return redirect_to(request, f"{reverse(settings.LOGIN_URL)}?{query}")
@@ -80,7 +91,7 @@ class SecurityGateMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith(("/static/", "/api/")):
             target = self.required_step(user)
-            if target and request.path not in self.allowed_paths(target):
+            if target and request.path not in self.allowed_paths(target) and not is_public(request):
                 return redirect_to(request, target)
         return self.get_response(request)
 

@@ -181,3 +181,6 @@ class Lead(RegionScopedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+from rencai.liaison.models_intake import *  # noqa: E402, F403  (self-registration and update links)
