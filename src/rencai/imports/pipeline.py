@@ -961,9 +961,10 @@ def undo(batch: ImportBatch, user) -> None:
 def _related_rows(created) -> str:
     """Names of the records that hang off the created talents (other than search terms)."""
     found = []
+    derived = derived_models()
     for relation in Talent._meta.related_objects:
         model = relation.related_model
-        if model is TalentSearchTerm or getattr(model, "derived_from_talent", False):
+        if model is TalentSearchTerm or model in derived:
             continue
         if relation.many_to_many:
             through = relation.through

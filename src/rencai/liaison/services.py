@@ -97,7 +97,9 @@ def _sync_requests(contact: ContactRecord, rows: list[dict], talent_ids: set[int
         talent_id = talent.pk if isinstance(talent, Talent) else talent
         if talent_id is not None and int(talent_id) not in talent_ids:
             raise ValidationError({"requests": [_("诉求的提出人必须是本次联络对象之一。")]})
-        request.talent_id = talent_id if talent_id is not None else (next(iter(talent_ids)) if len(talent_ids) == 1 else None)
+        if talent_id is None and len(talent_ids) == 1:
+            talent_id = next(iter(talent_ids))  # one talent in the contact: the request is theirs
+        request.talent_id = talent_id
         request.status = row.get("status") or request.status
         request.handler = row.get("handler", request.handler)
         request.result = row.get("result", request.result) or ""
@@ -138,7 +140,7 @@ def save_lead(lead: Lead, *, user) -> Lead:
             source = lead.talent or lead.contact
             if source is not None:
                 lead.region_id = source.region_id
-        if lead.status in (LeadStatus.NEW,) and lead.owner_id is None and getattr(user, "is_authenticated", False):
+        if lead.status == LeadStatus.NEW and lead.owner_id is None and getattr(user, "is_authenticated", False):
             lead.owner = user
         check_in_scope(user, lead, "add" if lead.pk is None else "change")
         lead.full_clean()

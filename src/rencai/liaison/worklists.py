@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rencai.core.models import Region
+from rencai.core.models import Region, User
 from rencai.liaison.models import ContactState
 from rencai.liaison.schedule import LOST_AFTER
+from rencai.talents.filters import regions_under
 
 WEEK, OVERDUE, LOST = "week", "overdue", "lost"
 KINDS = {
@@ -42,11 +43,6 @@ def kind_condition(kind: str, today: dt.date) -> Q:
     raise ValueError(f"unknown worklist {kind!r}")
 
 
-def region_ids(region: Region) -> list[int]:
-    """The region and every region under it."""
-    return list(Region.objects.filter(path__startswith=region.path).values_list("pk", flat=True))
-
-
 def worklist(user, kind: str, *, region: Region | None = None, officer=None, today: dt.date | None = None):
     """The schedules on worklist ``kind`` that ``user`` may see, soonest due first.
 
@@ -56,7 +52,7 @@ def worklist(user, kind: str, *, region: Region | None = None, officer=None, tod
     today = today or timezone.localdate()
     queryset = ContactState.objects.restrict(user, "view").filter(kind_condition(kind, today), followed=True)
     if region is not None:
-        queryset = queryset.filter(region_id__in=region_ids(region))
+        queryset = queryset.filter(region_id__in=regions_under(region))
     if officer == NO_OFFICER:
         queryset = queryset.filter(liaison_officer__isnull=True)
     elif officer is not None:
@@ -79,8 +75,7 @@ def summary_by_region(user, regions, today: dt.date | None = None) -> list[Summa
     today = today or timezone.localdate()
     rows = []
     for region in regions:
-        ids = region_ids(region)
-        base = ContactState.objects.restrict(user, "view").filter(followed=True, region_id__in=ids)
+        base = ContactState.objects.restrict(user, "view").filter(followed=True, region_id__in=regions_under(region))
         counts = {kind: base.filter(kind_condition(kind, today)).count() for kind in KINDS}
         rows.append(SummaryRow(region, region.name, counts))
     return rows
@@ -88,16 +83,12 @@ def summary_by_region(user, regions, today: dt.date | None = None) -> list[Summa
 
 def summary_by_officer(user, *, region: Region | None = None, today: dt.date | None = None) -> list[SummaryRow]:
     """Per liaison officer of the talents ``user`` may see (and nobody assigned): worklist sizes."""
-    from django.db.models import Count
-
     today = today or timezone.localdate()
     base = ContactState.objects.restrict(user, "view").filter(followed=True)
     if region is not None:
-        base = base.filter(region_id__in=region_ids(region))
+        base = base.filter(region_id__in=regions_under(region))
     aggregates = {kind: Count("talent", filter=kind_condition(kind, today)) for kind in KINDS}
     grouped = base.values("liaison_officer").annotate(**aggregates).order_by("liaison_officer")
-    from rencai.core.models import User
-
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=[g["liaison_officer"] for g in grouped if g["liaison_officer"]])}
     rows = []
     for group in grouped:

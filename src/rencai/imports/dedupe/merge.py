@@ -28,7 +28,7 @@ from rencai.core.scope import check_in_scope
 from rencai.imports.models import DuplicatePair, DuplicateStatus, Merge
 from rencai.talents import search, services
 from rencai.talents.models import Talent, TalentSearchTerm
-from rencai.talents.signals import send_changed
+from rencai.talents.signals import derived_models, send_changed
 
 SURVIVOR, MERGED = "survivor", "merged"
 # Bookkeeping, not the person's data: never merged field by field.
@@ -92,7 +92,7 @@ def relations() -> list[tuple[str, type[models.Model], str, str | None, str]]:
                               rel.field.m2m_field_name(), str(rel.field.model._meta.verbose_name)))
         elif rel.one_to_many or rel.one_to_one:
             model = rel.related_model
-            if model._meta.auto_created or model in NOT_MOVED or getattr(model, "derived_from_talent", False):
+            if model._meta.auto_created or model in NOT_MOVED or model in derived_models():
                 continue
             found.append((model._meta.label, model, rel.field.name, None, str(model._meta.verbose_name)))
     return found
