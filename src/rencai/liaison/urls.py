@@ -1,3 +1,7 @@
-"""URLs of the liaison area, mounted at /liaison/."""
+"""URLs of the liaison area, mounted at /liaison/ (the review queue has its own, urls_intake)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("campaigns/", include("rencai.liaison.urls_campaigns")),
+]

@@ -1,0 +1,3 @@
+"""URLs of campaigns and greetings, mounted at /liaison/campaigns/."""
+
+urlpatterns: list = []
