@@ -15,20 +15,18 @@ Worklists and schedules carry the talent's mobile number, masked for roles witho
 import datetime as dt
 from typing import Literal
 
-from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from rencai.api.auth import audit_full_values, get_in_scope, personal_value, require_permission, scoped
 from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
-from rencai.api.locking import check_if_match, etag
 from rencai.api.pagination import CountedKeysetPagination, KeysetPagination
+from rencai.api.records import add_record_endpoints
 from rencai.api.schemas import RecordSchema, Ref
 from rencai.core.forms import region_choices
 from rencai.core.models import DictionaryItem, User
@@ -85,11 +83,6 @@ def _set_fields(obj, changes: dict) -> None:
     for name, value in changes.items():
         field = type(obj)._meta.get_field(name)
         setattr(obj, name, value if value is not None or field.null else "")
-
-
-def _respond_with(response: HttpResponse, obj):
-    response["ETag"] = etag(obj)
-    return obj
 
 
 # --- contact records -------------------------------------------------------------------------------
@@ -237,37 +230,8 @@ def list_contacts(request, filters: Query[ContactQuery]):
     return apply_filters(ContactRecordFilterSet, filters, queryset, request.auth_user)
 
 
-@contacts_router.get("/{int:contact_id}", response=ContactOut, summary="联络记录")
-def get_contact(request, contact_id: int, response: HttpResponse):
-    return _respond_with(response, get_in_scope(request, _contacts(), "view", pk=contact_id))
-
-
-@contacts_router.post("/", response={201: ContactOut}, summary="新增联络记录")
-def create_contact(request, payload: ContactIn, response: HttpResponse):
-    """Records a contact; the talents' schedules (next due date, worklists) follow at once."""
-    scoped(request, ContactRecord, "add")
-    with transaction.atomic():
-        contact = _save_contact(request, ContactRecord(), payload)
-    return Status(201, _respond_with(response, _contacts().get(pk=contact.pk)))
-
-
-@contacts_router.patch("/{int:contact_id}", response=ContactOut, summary="修改联络记录")
-def update_contact(request, contact_id: int, payload: ContactPatch, response: HttpResponse):
-    """Changes only the fields sent; refused with 412 if the record changed since it was read."""
-    with transaction.atomic():
-        contact = get_in_scope(request, ContactRecord.objects.select_for_update(), "change", pk=contact_id)
-        check_if_match(request, contact)
-        _save_contact(request, contact, payload)
-    return _respond_with(response, _contacts().get(pk=contact.pk))
-
-
-@contacts_router.delete("/{int:contact_id}", response={204: None}, summary="删除联络记录")
-def delete_contact(request, contact_id: int):
-    with transaction.atomic():
-        contact = get_in_scope(request, ContactRecord.objects.select_for_update(), "delete", pk=contact_id)
-        check_if_match(request, contact)
-        services.delete_contact(contact, user=request.auth_user)
-    return Status(204, None)
+add_record_endpoints(contacts_router, ContactRecord, out=ContactOut, create_in=ContactIn, patch_in=ContactPatch,
+                     read=_contacts, save=_save_contact, delete=services.delete_contact)
 
 
 # --- requests ---------------------------------------------------------------------------------------
@@ -297,28 +261,21 @@ def list_requests(request, filters: Query[RequestQuery]):
     return apply_filters(ContactRequestFilterSet, filters, scoped(request, _requests()), request.auth_user)
 
 
-@requests_router.get("/{int:request_id}", response=RequestOut, summary="诉求")
-def get_request(request, request_id: int, response: HttpResponse):
-    return _respond_with(response, get_in_scope(request, _requests(), "view", pk=request_id))
-
-
-@requests_router.patch("/{int:request_id}", response=RequestOut, summary="办理诉求")
-def update_request(request, request_id: int, payload: RequestPatch, response: HttpResponse):
+def _save_request(request, found: ContactRequest, payload) -> ContactRequest:
     """Status, handler and result of a request; the closing date follows the status."""
     user = request.auth_user
-    with transaction.atomic():
-        found = get_in_scope(request, ContactRequest.objects.select_for_update(of=("self",)).select_related(
-            "contact__region"), "change", pk=request_id)
-        check_if_match(request, found)
-        changes = payload.model_dump(exclude_unset=True)
-        errors: dict[str, list[str]] = {}
-        if "handler" in changes:
-            found.handler = _staff(user, changes.pop("handler"), errors, "handler")
-        if errors:
-            raise ApiValidationError(errors)
-        _set_fields(found, changes)
-        services.save_request(found, user=user)
-    return _respond_with(response, _requests().get(pk=found.pk))
+    changes = payload.model_dump(exclude_unset=True)
+    errors: dict[str, list[str]] = {}
+    if "handler" in changes:
+        found.handler = _staff(user, changes.pop("handler"), errors, "handler")
+    if errors:
+        raise ApiValidationError(errors)
+    _set_fields(found, changes)
+    return services.save_request(found, user=user)
+
+
+add_record_endpoints(requests_router, ContactRequest, out=RequestOut, patch_in=RequestPatch, read=_requests,
+                     save=_save_request, verbs=("read", "update"))
 
 
 # --- schedules and worklists ---------------------------------------------------------------------------
@@ -369,24 +326,26 @@ class WorklistQuery(Schema):
     officer: str | None = Field(None, description=f"联络员的用户 id；{worklists.NO_OFFICER}：未分配联络员的人才")
 
 
-def _worklist_region(user, region_id: int | None, errors: dict):
-    if region_id is None:
-        return None
-    region = user.scope_regions().filter(pk=region_id).first()
-    if region is None:
-        _fail(errors, "region", _("所选地区不存在，或不在您的数据范围内。"))
-    return region
-
-
-def _worklist_officer(user, value: str | None, errors: dict):
-    if not value:
-        return None
-    if value == worklists.NO_OFFICER:
-        return worklists.NO_OFFICER
-    officer = liaison_officer_queryset(user).filter(pk=int(value)).first() if value.isdigit() else None
-    if officer is None:
-        _fail(errors, "officer", _("所选联络员不存在，或不在您的数据范围内。"))
-    return officer
+def _worklist_params(request, region_id: int | None, officer_id: str | None = None) -> tuple:
+    """The region and liaison officer a worklist or summary asks for, checked against the
+    caller's scope (403 without the permission to read schedules, 422 naming a bad parameter)."""
+    user = request.auth_user
+    require_permission(request, ContactState, "view")
+    errors: dict[str, list[str]] = {}
+    region = officer = None
+    if region_id is not None:
+        region = user.scope_regions().filter(pk=region_id).first()
+        if region is None:
+            _fail(errors, "region", _("所选地区不存在，或不在您的数据范围内。"))
+    if officer_id == worklists.NO_OFFICER:
+        officer = worklists.NO_OFFICER
+    elif officer_id:
+        officer = liaison_officer_queryset(user).filter(pk=int(officer_id)).first() if officer_id.isdigit() else None
+        if officer is None:
+            _fail(errors, "officer", _("所选联络员不存在，或不在您的数据范围内。"))
+    if errors:
+        raise ApiValidationError(errors)
+    return region, officer
 
 
 schedules_router = Router(tags=["联络计划与工作清单"])
@@ -423,11 +382,7 @@ class SummaryQuery(Schema):
 def summarise_by_region(request, filters: Query[SummaryQuery]):
     """Per county of your scope: how many talents are due this week, overdue, probably lost."""
     user = request.auth_user
-    require_permission(request, ContactState, "view")
-    errors: dict[str, list[str]] = {}
-    within = _worklist_region(user, filters.region, errors)
-    if errors:
-        raise ApiValidationError(errors)
+    within, _officer = _worklist_params(request, filters.region)
     counties = region_choices(user).filter(level=RegionLevel.COUNTY)
     if within is not None:
         counties = counties.filter(path__startswith=within.path)
@@ -438,11 +393,7 @@ def summarise_by_region(request, filters: Query[SummaryQuery]):
 def summarise_by_officer(request, filters: Query[SummaryQuery]):
     """Per liaison officer of the talents in your scope (and those nobody is assigned to)."""
     user = request.auth_user
-    require_permission(request, ContactState, "view")
-    errors: dict[str, list[str]] = {}
-    within = _worklist_region(user, filters.region, errors)
-    if errors:
-        raise ApiValidationError(errors)
+    within, _officer = _worklist_params(request, filters.region)
     rows = worklists.summary_by_officer(user, region=within)
     officers = User.objects.in_bulk([row.key for row in rows if row.key != worklists.NO_OFFICER])
     return [{"officer": officers.get(row.key), "label": row.label, **row.counts} for row in rows]
@@ -454,12 +405,7 @@ def list_worklist(request, kind: Literal["week", "overdue", "lost"], filters: Qu
     """``week``: due from today to Sunday; ``overdue``: due before today; ``lost``: probably lost
     contact. Soonest due first, with a count."""
     user = request.auth_user
-    require_permission(request, ContactState, "view")
-    errors: dict[str, list[str]] = {}
-    region = _worklist_region(user, filters.region, errors)
-    officer = _worklist_officer(user, filters.officer, errors)
-    if errors:
-        raise ApiValidationError(errors)
+    region, officer = _worklist_params(request, filters.region, filters.officer)
     return worklists.worklist(user, kind, region=region, officer=officer).select_related(*SCHEDULE_RELATED)
 
 
@@ -538,36 +484,8 @@ def list_leads(request, filters: Query[LeadQuery]):
     return apply_filters(LeadFilterSet, filters, scoped(request, _leads()), request.auth_user)
 
 
-@leads_router.get("/{int:lead_id}", response=LeadOut, summary="线索")
-def get_lead(request, lead_id: int, response: HttpResponse):
-    return _respond_with(response, get_in_scope(request, _leads(), "view", pk=lead_id))
-
-
-@leads_router.post("/", response={201: LeadOut}, summary="新增线索")
-def create_lead(request, payload: LeadIn, response: HttpResponse):
-    scoped(request, Lead, "add")
-    with transaction.atomic():
-        lead = _save_lead(request, Lead(), payload)
-    return Status(201, _respond_with(response, _leads().get(pk=lead.pk)))
-
-
-@leads_router.patch("/{int:lead_id}", response=LeadOut, summary="修改线索")
-def update_lead(request, lead_id: int, payload: LeadPatch, response: HttpResponse):
-    """Changes only the fields sent; refused with 412 if the lead changed since it was read."""
-    with transaction.atomic():
-        lead = get_in_scope(request, Lead.objects.select_for_update(), "change", pk=lead_id)
-        check_if_match(request, lead)
-        _save_lead(request, lead, payload)
-    return _respond_with(response, _leads().get(pk=lead.pk))
-
-
-@leads_router.delete("/{int:lead_id}", response={204: None}, summary="删除线索")
-def delete_lead(request, lead_id: int):
-    with transaction.atomic():
-        lead = get_in_scope(request, Lead.objects.select_for_update(), "delete", pk=lead_id)
-        check_if_match(request, lead)
-        services.delete_lead(lead, user=request.auth_user)
-    return Status(204, None)
+add_record_endpoints(leads_router, Lead, out=LeadOut, create_in=LeadIn, patch_in=LeadPatch, read=_leads,
+                     save=_save_lead, delete=services.delete_lead)
 
 
 # --- cadence rules -------------------------------------------------------------------------------------
@@ -652,37 +570,8 @@ def list_rules(request):
     return scoped(request, _rules())
 
 
-@rules_router.get("/{int:rule_id}", response=CadenceRuleOut, summary="联络周期规则详情")
-def get_rule(request, rule_id: int, response: HttpResponse):
-    return _respond_with(response, get_in_scope(request, _rules(), "view", pk=rule_id))
-
-
-@rules_router.post("/", response={201: CadenceRuleOut}, summary="新增联络周期规则")
-def create_rule(request, payload: CadenceRuleIn, response: HttpResponse):
-    """Administrators only. Every talent's schedule is worked out again in the background."""
-    scoped(request, CadenceRule, "add")
-    with transaction.atomic():
-        rule = _save_rule(request, CadenceRule(), payload)
-    return Status(201, _respond_with(response, _rules().get(pk=rule.pk)))
-
-
-@rules_router.patch("/{int:rule_id}", response=CadenceRuleOut, summary="修改联络周期规则")
-def update_rule(request, rule_id: int, payload: CadenceRulePatch, response: HttpResponse):
-    with transaction.atomic():
-        rule = get_in_scope(request, CadenceRule.objects.select_for_update(), "change", pk=rule_id)
-        check_if_match(request, rule)
-        _save_rule(request, rule, payload)
-    return _respond_with(response, _rules().get(pk=rule.pk))
-
-
-@rules_router.delete("/{int:rule_id}", response={204: None}, summary="删除联络周期规则")
-def delete_rule(request, rule_id: int):
-    with transaction.atomic():
-        rule = get_in_scope(request, CadenceRule.objects.select_for_update(), "delete", pk=rule_id)
-        check_if_match(request, rule)
-        services.delete_cadence_rule(rule, user=request.auth_user)
-    return Status(204, None)
-
+add_record_endpoints(rules_router, CadenceRule, out=CadenceRuleOut, create_in=CadenceRuleIn, patch_in=CadenceRulePatch,
+                     read=_rules, save=_save_rule, delete=services.delete_cadence_rule)
 
 router.add_router("/contacts/", contacts_router)
 router.add_router("/requests/", requests_router)

@@ -13,10 +13,10 @@ from django.utils import timezone
 from rencai.core import audit
 from rencai.core.models import AuditEntry, Job
 from rencai.core.models.audit import AuditAction
-from rencai.core.services.tokens import create_token
+from rencai.core.testing import bearer
 from rencai.liaison import services
 from rencai.liaison.choices import RequestStatus
-from rencai.liaison.models import CadenceRule, ContactRecord, ContactRequest, ContactState, Lead
+from rencai.liaison.models import ContactRecord, ContactRequest, ContactState, Lead
 from rencai.liaison.schedule import LOST_AFTER
 from rencai.talents.tests.helpers import item, make_talent, region
 
@@ -24,11 +24,6 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/liaison"
 MOBILE = "13912345678"
-
-
-def bearer(user) -> dict:
-    _, raw = create_token(user)
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def _send(client, method: str, url: str, headers: dict, data=None, if_match: str | None = None):
