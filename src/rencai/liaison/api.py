@@ -15,6 +15,7 @@ Worklists and schedules carry the talent's mobile number, masked for roles witho
 import datetime as dt
 from typing import Literal
 
+from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,11 +79,19 @@ def _not_found(code) -> str:
     return _("代码“%(code)s”不存在。") % {"code": code}
 
 
-def _set_fields(obj, changes: dict) -> None:
-    """Set the plain fields sent (a null text becomes blank)."""
+def _set_fields(obj, changes: dict, errors: dict) -> None:
+    """Set the plain fields sent, then raise the field errors found so far (a 422). A null text
+    becomes blank; a null where the field has no empty value is an error of its own."""
     for name, value in changes.items():
         field = type(obj)._meta.get_field(name)
-        setattr(obj, name, value if value is not None or field.null else "")
+        if value is None and not field.null:
+            if not isinstance(field, models.CharField | models.TextField):
+                _fail(errors, name, _("此字段不能为空。"))
+                continue
+            value = ""
+        setattr(obj, name, value)
+    if errors:
+        raise ApiValidationError(errors)
 
 
 # --- contact records -------------------------------------------------------------------------------
@@ -213,9 +222,7 @@ def _save_contact(request, contact: ContactRecord, payload) -> ContactRecord:
     if talents is None:
         talents = list(contact.talents.values_list("pk", flat=True))
     requests = _request_rows(user, payload.requests if "requests" in payload.model_fields_set else None, errors)
-    if errors:
-        raise ApiValidationError(errors)
-    _set_fields(contact, changes)
+    _set_fields(contact, changes, errors)
     return services.save_contact(contact, user=user, talents=talents, topics=topics, requests=requests)
 
 
@@ -268,9 +275,7 @@ def _save_request(request, found: ContactRequest, payload) -> ContactRequest:
     errors: dict[str, list[str]] = {}
     if "handler" in changes:
         found.handler = _staff(user, changes.pop("handler"), errors, "handler")
-    if errors:
-        raise ApiValidationError(errors)
-    _set_fields(found, changes)
+    _set_fields(found, changes, errors)
     return services.save_request(found, user=user)
 
 
@@ -472,9 +477,7 @@ def _save_lead(request, lead: Lead, payload) -> Lead:
     for name in ("talent", "contact"):
         if name in changes:
             setattr(lead, f"{name}_id", changes.pop(name))  # the service checks they are in scope
-    if errors:
-        raise ApiValidationError(errors)
-    _set_fields(lead, changes)
+    _set_fields(lead, changes, errors)
     return services.save_lead(lead, user=user)
 
 
@@ -557,9 +560,7 @@ def _save_rule(request, rule: CadenceRule, payload) -> CadenceRule:
         rule.database = TalentDatabase.objects.filter(code=code).first() if code else None
         if code and rule.database is None:
             _fail(errors, "database", _not_found(code))
-    if errors:
-        raise ApiValidationError(errors)
-    _set_fields(rule, changes)
+    _set_fields(rule, changes, errors)
     return services.save_cadence_rule(rule, user=request.auth_user)
 
 
