@@ -271,6 +271,19 @@ def test_it_patches_with_if_match_and_refuses_a_stale_one(client, yanhu_officer,
     assert not ContactRecord.objects.filter(pk=pk).exists()
 
 
+def test_other_talents_move_the_contact_to_their_region(client, city_admin, hejin_officer, contacts, talents):
+    pk = contacts["yanhu"].pk
+    response = _send(client, "patch", f"/contacts/{pk}", bearer(city_admin),
+                     {"talents": [talents["yanhu"].pk, talents["hejin"].pk]})
+    assert response.status_code == 200, response.content
+    assert response.json()["region"]["code"] == "140800"  # two counties: the city
+    assert client.get(f"{API}/contacts/{pk}", headers=bearer(hejin_officer)).status_code == 404
+    response = _send(client, "patch", f"/contacts/{pk}", bearer(city_admin),
+                     {"talents": [talents["hejin"].pk], "requests": []})
+    assert response.json()["region"]["code"] == "140882" and response.json()["requests"] == []
+    assert client.get(f"{API}/contacts/{pk}", headers=bearer(hejin_officer)).status_code == 200
+
+
 def test_a_request_is_handled_and_a_stale_handling_refused(client, yanhu_officer, contacts):
     headers = bearer(yanhu_officer)
     pk = contacts["yanhu"].requests.get().pk
