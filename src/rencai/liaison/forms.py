@@ -115,8 +115,11 @@ class ContactRecordForm(BaseModelForm):
             fields["staff"].queryset = liaison_officer_queryset(user)
             fields["staff"].help_text = _("留空则为本人。")
         if not self.instance.pk:
-            self.initial.setdefault("contacted_at", timezone.localtime().replace(second=0, microsecond=0))
-            self.initial.setdefault("staff", user.pk)
+            # A new contact is one that just happened, by the one recording it (model_to_dict
+            # has put None in both).
+            self.initial["contacted_at"] = self.initial.get("contacted_at") or timezone.localtime().replace(
+                second=0, microsecond=0)
+            self.initial["staff"] = self.initial.get("staff") or user.pk
         self.request_formset = None
         if self.with_requests:
             talents = _talent_ids(self, "talents") or (
@@ -233,4 +236,5 @@ class AssignOfficerForm(TablerFormMixin, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["liaison_officer"].queryset = liaison_officer_queryset(user)
+        self.fields["liaison_officer"].widget.attrs["class"] = "form-select form-select-sm w-auto"
         self.style_widgets()

@@ -55,6 +55,7 @@ def test_an_officer_records_a_contact_from_the_talents_page(page, login, city_ad
 
     # From the contact list: the talent picked by searching.
     page.goto("/liaison/contacts/")
+    page.get_by_text("快速录入", exact=True).click()
     quick = page.get_by_test_id("quick-entry")
     quick.get_by_label("搜索人才").fill("王晓东")
     option = quick.get_by_label(re.compile("王晓东（盐湖区）"))
