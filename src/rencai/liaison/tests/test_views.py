@@ -355,3 +355,32 @@ def test_it_shows_the_liaison_menu_by_permission(client, city_admin, yanhu_offic
     assert "/liaison/cadences/" in client.get("/liaison/contacts/").content.decode()
     client.force_login(system_admin)
     assert "/liaison/worklists/" not in client.get("/").content.decode()
+
+
+# --- query counts -------------------------------------------------------------------------------------------
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("url", ["/liaison/contacts/", "/liaison/requests/", "/liaison/worklists/?kind=overdue",
+                                 "/talents/{pk}/tab/contacts/"])
+def test_a_page_costs_the_same_queries_whatever_its_length(client, city_admin, yanhu_officer, talents, url):
+    talent = talents["yanhu"]
+    url = url.format(pk=talent.pk)
+    others = [make_talent(city_admin, name=f"王{n}", region_code="140802") for n in "一二三四"]
+
+    def add_contacts(group):
+        for person in group:
+            record(city_admin, [person, talent], days_ago=200, requests=[{"content": "诉求", "talent": person.pk}])
+
+    add_contacts(others[:1])
+    client.force_login(yanhu_officer)
+    _queries(client, url)  # the first request warms the session and the permission cache
+    few = _queries(client, url)
+    add_contacts(others[1:])
+    assert _queries(client, url) == few
