@@ -132,6 +132,21 @@ def test_it_records_a_contact_with_its_requests_through_the_form(client, yanhu_o
     assert ContactState.objects.get(talent=talents["yanhu"]).next_due == today() + dt.timedelta(days=30)
 
 
+def test_it_edits_a_contact_keeping_its_talents_and_requests(client, yanhu_officer, contacts, talents):
+    from rencai.talents.tests.helpers import form_values
+
+    contact = contacts["yanhu"]
+    client.force_login(yanhu_officer)
+    page = client.get(f"/liaison/contacts/{contact.pk}/edit/").content.decode()
+    data = form_values(page)
+    assert data["talents"] == [str(talents["yanhu"].pk)] and data["requests-0-content"] == "子女入学咨询"
+    data.update({"summary": "补充：已转教育局", "requests-0-status": RequestStatus.IN_PROGRESS})
+    assert client.post(f"/liaison/contacts/{contact.pk}/edit/", data).status_code == 302
+    contact.refresh_from_db()
+    assert contact.summary == "补充：已转教育局"
+    assert contact.requests.get().status == RequestStatus.IN_PROGRESS
+
+
 def test_it_refuses_another_countys_talent_in_the_form(client, hejin_officer, talents):
     client.force_login(hejin_officer)
     response = client.post("/liaison/contacts/add/", contact_form([talents["yanhu"].pk]))
