@@ -102,7 +102,11 @@ class ContactRecordViews(ViewSet):
         return self.url("detail", obj)
 
     def get_list_context(self, request, listing):
-        return {"quick_form": quick_form_for(request.user) if user_can(request.user, ContactRecord, "add") else None}
+        """The quick-entry form, and the talent the list is narrowed to (from their page)."""
+        return {
+            "quick_form": quick_form_for(request.user) if user_can(request.user, ContactRecord, "add") else None,
+            "filtered_talent": _talent_in_scope(request.user, request.GET.get("talent")),
+        }
 
     def get_detail_context(self, request, obj):
         user = request.user

@@ -91,6 +91,8 @@ def test_it_filters_the_contact_list(client, city_admin, contacts):
     assert "河津座谈会" in page and "介绍家乡产业园区" not in page
     page = client.get("/liaison/contacts/", {"open_requests": "true"}).content.decode()
     assert "介绍家乡产业园区" in page and "河津座谈会" not in page
+    page = client.get("/liaison/contacts/", {"talent": contacts["hejin"].talents.get().pk}).content.decode()
+    assert "河津座谈会" in page and "介绍家乡产业园区" not in page and "正在查看“李刚”的联络记录" in page
 
 
 def test_it_refuses_list_and_add_without_permission(client, system_admin, leader):
@@ -399,3 +401,22 @@ def test_a_page_costs_the_same_queries_whatever_its_length(client, city_admin, y
     few = _queries(client, url)
     add_contacts(others[1:])
     assert _queries(client, url) == few
+
+
+def test_it_pages_a_worklist_in_due_order(client, city_admin, yanhu_officer):
+    import re
+
+    people = [make_talent(city_admin, name=f"周{n:02d}", region_code="140802") for n in range(27)]
+    for n, person in enumerate(people):
+        # The schedule is derived data: set straight, as if each had been due a different day.
+        ContactState.objects.filter(talent=person).update(next_due=today() - dt.timedelta(days=100 - n))
+    client.force_login(yanhu_officer)
+    first = client.get("/liaison/worklists/", {"kind": "overdue"}).content.decode()
+    assert "共 27 人" in first
+    names = re.findall(r"周\d\d", first.split('id="object-list-results"')[1])
+    assert names == [f"周{n:02d}" for n in range(25)]
+    after = re.search(r'rel="next" href="[^"]*after=([^"&]+)', first).group(1)
+    second = client.get("/liaison/worklists/", {"kind": "overdue", "after": after}, **HTMX,
+                        HTTP_HX_TARGET="object-list-results").content.decode()
+    assert re.findall(r"周\d\d", second) == ["周25", "周26"]
+    assert "summary-region" not in second  # only the list part, for htmx
