@@ -17,6 +17,7 @@ from rencai.core.scope import user_can
 from rencai.core.tables import BaseTable, object_url
 from rencai.liaison.choices import RequestStatus
 from rencai.liaison.models import CadenceRule, ContactRecord, ContactRequest, ContactState, Lead
+from rencai.liaison.schedule import LOST_AFTER
 from rencai.talents.choices import TalentStatus
 from rencai.talents.models import Talent
 from rencai.talents.tables import _ManyColumn
@@ -148,7 +149,7 @@ class WorklistTable(BaseTable):
         return record.talent.get_status_display()
 
     def render_confirm(self, record):
-        if not self.may_confirm_lost or record.failed_attempts == 0 or record.talent.status == TalentStatus.LOST:
+        if not self.may_confirm_lost or record.failed_attempts < LOST_AFTER or record.talent.status == TalentStatus.LOST:
             return ""
         return format_html(
             '<button type="submit" class="btn btn-sm btn-outline-danger" formaction="{}" name="talent" value="{}" '

@@ -34,6 +34,7 @@ from rencai.liaison.forms import (
     QuickContactForm,
 )
 from rencai.liaison.models import CadenceRule, ContactRecord, ContactRequest, ContactState, Lead
+from rencai.liaison.schedule import LOST_AFTER
 from rencai.liaison.tables import (
     CadenceRuleTable,
     ContactRecordTable,
@@ -207,6 +208,7 @@ def talent_tab_context(request, talent: Talent, *, form=None) -> dict:
     return {
         "talent": talent,
         "state": ContactState.objects.filter(talent=talent).first(),
+        "lost_after": LOST_AFTER,
         "timeline": contacts,
         "timeline_more": len(contacts) == TIMELINE_LENGTH,
         "contacts_url": reverse("contactrecord_list") + f"?talent={talent.pk}",

@@ -271,6 +271,11 @@ def test_it_shows_the_worklists_within_scope(client, city_admin, yanhu_officer, 
     assert 'data-testid="summary-region"' in page and "盐湖区" in page and "河津市" not in page
     page = client.get("/liaison/worklists/", {"kind": "lost"}).content.decode()
     assert "张伟" in page and 'data-testid="confirm-lost"' in page
+    assert "疑似失联" in client.get(f"/talents/{overdue['yanhu'].pk}/tab/contacts/").content.decode()
+    client.force_login(city_admin)
+    page = client.get("/liaison/worklists/", {"kind": "overdue"}).content.decode()
+    assert page.count('data-testid="confirm-lost"') == 1  # 李刚 was reached last time: nothing to confirm
+    client.force_login(yanhu_officer)
     client.force_login(city_admin)
     page = client.get("/liaison/worklists/", {"kind": "overdue"}).content.decode()
     assert "张伟" in page and "李刚" in page
