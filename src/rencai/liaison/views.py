@@ -222,8 +222,10 @@ def talent_tab_get_context(request, talent):
     return talent_tab_context(request, talent)
 
 
-def talent_tab_badge(talent):
-    return ContactRecord.talents.through.objects.filter(talent=talent).count() or None
+def talent_tab_badge(talent, user):
+    """The talent's contacts ``user`` may see (a city-level contact with several counties'
+    talents is not counted for a county officer)."""
+    return ContactRecord.objects.restrict(user, "view").filter(talents=talent).count() or None
 
 
 # --- requests (诉求) -------------------------------------------------------------------------------------------
@@ -249,20 +251,15 @@ class ContactRequestViews(ViewSet):
 @login_required
 @require_POST
 def request_status(request, pk):
-    """The quick status change of the requests list, through the contact's save (scoped, audited)."""
-    row = get_object_or_404_in_scope(ContactRequest.objects.select_related("contact"), request.user, "view", pk=pk)
-    contact = get_object_or_404_in_scope(ContactRecord, request.user, "change", pk=row.contact_id)
+    """The quick status change of the requests list (scoped, audited)."""
+    row = get_object_or_404_in_scope(ContactRequest.objects.select_related("contact"), request.user, "change", pk=pk)
     status = request.POST.get(f"status-{row.pk}") or request.POST.get("status")
     if status not in RequestStatus.values:
         return render(request, TEMPLATES + "_request_status.html", {
             "record": row, "may_change": True, "status_choices": RequestStatus.choices, "error": _("办理状态无效。")},
             status=400)
-    rows = [{"id": r.pk, "content": r.content, "talent": r.talent_id,
-             "status": status if r.pk == row.pk else r.status, "handler": r.handler, "result": r.result}
-            for r in contact.requests.select_related("handler")]
-    services.save_contact(contact, user=request.user, talents=list(contact.talents.values_list("pk", flat=True)),
-                          requests=rows)
-    row.refresh_from_db()
+    row.status = status
+    services.save_request(row, user=request.user)
     if request.htmx:
         return render(request, TEMPLATES + "_request_status.html", {
             "record": row, "may_change": True, "status_choices": RequestStatus.choices, "saved": True})
@@ -278,7 +275,7 @@ class LeadViews(ViewSet):
     filterset = LeadFilterSet
     table = LeadTable
     form = LeadForm
-    actions = ("list", "add", "detail", "edit", "changelog")
+    actions = ("list", "add", "detail", "edit", "delete", "changelog")
     detail_fields = ("kind", "title", "status", "talent", "contact", "owner", "due_date", "region", "description",
                      "outcome", "created_by", "created_at", "updated_at")
     edit_template = TEMPLATES + "lead_edit.html"
@@ -306,6 +303,9 @@ class LeadViews(ViewSet):
     def save_object(self, request, obj, form, created):
         services.save_lead(obj, user=request.user)
 
+    def delete_object(self, request, obj):
+        services.delete_lead(obj, user=request.user)
+
 
 # --- cadence rules (联络周期) ------------------------------------------------------------------------------------
 class CadenceRuleViews(ViewSet):
@@ -323,11 +323,12 @@ class CadenceRuleViews(ViewSet):
                      "created_at", "updated_at")
     list_template = TEMPLATES + "cadencerule_list.html"
 
-    def after_save(self, request, obj, form, created):
+    def save_object(self, request, obj, form, created):
+        services.save_cadence_rule(obj, user=request.user)
         messages.info(request, _("各位人才的下次联络日期将在后台按新的联络周期重新计算。"))
 
     def delete_object(self, request, obj):
-        obj.delete()
+        services.delete_cadence_rule(obj, user=request.user)
         messages.info(request, _("各位人才的下次联络日期将在后台按新的联络周期重新计算。"))
 
 

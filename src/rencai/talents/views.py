@@ -234,7 +234,7 @@ def _history_context(model):
 
 
 def _history_count(model):
-    def badge(obj):
+    def badge(obj, user):  # a history row is seen with its talent
         return model.objects.filter(talent=obj).count() or None
 
     return badge

@@ -82,8 +82,8 @@ class ObjectTab:
     """A tab on a model's detail page, e.g. "联络记录" registered by the liaison area for talents.
 
     ``get_context(request, obj)`` returns the template context (it must itself restrict any
-    queryset it shows); ``permission`` hides the tab from users without it; ``badge(obj)`` may
-    return a number shown beside the label.
+    queryset it shows); ``permission`` hides the tab from users without it; ``badge(obj, user)`` may
+    return a number shown beside the label (counting only what ``user`` may see).
     """
 
     name: str
@@ -538,7 +538,7 @@ class ObjectDetailView(BaseObjectView):
         perms = self.viewset.permissions(user)
         tabs = [{"name": "detail", "label": _("详情"), "url": self.viewset.url("detail", obj)}]
         for tab in tabs_for(self.model, user):
-            tabs.append({"name": tab.name, "label": tab.label, "badge": tab.badge(obj) if tab.badge else None,
+            tabs.append({"name": tab.name, "label": tab.label, "badge": tab.badge(obj, user) if tab.badge else None,
                          "url": _url(self.viewset.url_name("tab"), pk=obj.pk, tab=tab.name)})
         if "changelog" in self.viewset.actions:
             tabs.append({"name": "changelog", "label": _("变更记录"), "url": self.viewset.url("changelog", obj)})

@@ -342,6 +342,10 @@ def test_it_turns_a_contact_into_a_lead(client, yanhu_officer, hejin_officer, co
     client.force_login(hejin_officer)
     assert client.get(f"/liaison/leads/{lead.pk}/").status_code == 404
     assert "回乡投资食品加工厂" not in client.get("/liaison/leads/").content.decode()
+    assert client.post(f"/liaison/leads/{lead.pk}/delete/").status_code == 404
+    client.force_login(yanhu_officer)
+    assert client.post(f"/liaison/leads/{lead.pk}/delete/").status_code == 302
+    assert not Lead.objects.exists()
 
 
 # --- cadence rules ------------------------------------------------------------------------------------------
@@ -425,3 +429,16 @@ def test_it_pages_a_worklist_in_due_order(client, city_admin, yanhu_officer):
                         HTTP_HX_TARGET="object-list-results").content.decode()
     assert re.findall(r"周\d\d", second) == ["周25", "周26"]
     assert "summary-region" not in second  # only the list part, for htmx
+
+
+def test_the_tab_badge_counts_only_contacts_the_viewer_may_see(client, city_admin, yanhu_officer, talents):
+    record(city_admin, [talents["yanhu"]])
+    record(city_admin, [talents["yanhu"], talents["hejin"]], summary="两县联合座谈")  # a city-level record
+
+    def badge(user):
+        client.force_login(user)
+        tabs = client.get(f"/talents/{talents['yanhu'].pk}/").context["tabs"]
+        return next(tab["badge"] for tab in tabs if tab["name"] == "contacts")
+
+    assert badge(city_admin) == 2
+    assert badge(yanhu_officer) == 1
