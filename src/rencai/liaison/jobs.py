@@ -52,7 +52,10 @@ def send_campaign(ctx):
 @register_job("liaison.greetings", title=_("生成节日与生日问候草稿"), resumable=True, allowed=_may_prepare_greetings)
 def prepare_greetings(ctx):
     """The drafts of the coming days' festivals and birthdays (run daily; running again adds nothing twice)."""
+    import datetime as dt
+
     from rencai.liaison import greetings
 
-    made = greetings.prepare_drafts()
+    today = dt.date.fromisoformat(ctx.params["today"]) if ctx.params.get("today") else None
+    made = greetings.prepare_drafts(today)
     return {"summary": "新建问候草稿 {created:,} 份，补充名单 {updated:,} 份".format(**made), **made}
