@@ -40,11 +40,14 @@ class CampaignForm(BaseModelForm):
 
     class Meta:
         model = Campaign
-        fields = ("name", "kind", "channel", "region", "audience_view", "subject", "body")
+        fields = ("name", "kind", "channel", "region", "subject", "body")
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    field_order = ("name", "kind", "channel", "region", "audience_view", "subject", "body")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, user=user, **kwargs)
+        self.order_fields(self.field_order)
         self.views = {v["id"]: v for v in talent_services.saved_views(user, TALENT_LIST_KEY)}
         choices = [(view_id, view["name"]) for view_id, view in self.views.items()]
         instance = self.instance
