@@ -204,8 +204,11 @@ def _campaign_action(request, pk, action) -> Campaign:
 @login_required
 @require_POST
 def campaign_send(request, pk):
-    """「发送」: queue the send of a draft as a background job."""
-    if _campaign_action(request, pk, campaigns.start_sending):
+    """「发送」: queue the send of a draft as a background job (once the preview is confirmed)."""
+    if not request.POST.get("confirm"):
+        get_object_or_404_in_scope(Campaign, request.user, "change", pk=pk)
+        messages.error(request, _("请先核对预览内容并勾选确认，再发送。"))
+    elif _campaign_action(request, pk, campaigns.start_sending):
         messages.success(request, _("已开始发送，进度见本页和后台任务。"))
     return redirect("campaign_detail", pk=pk)
 

@@ -62,7 +62,7 @@ def test_a_leader_reads_but_cannot_make_or_send(client, leader, city_admin, tale
     client.force_login(leader)
     assert client.get(reverse("campaign_list")).status_code == 200
     assert client.get(reverse("campaign_add")).status_code == 403
-    assert client.post(reverse("campaign_send", args=[campaign.pk])).status_code == 404
+    assert client.post(reverse("campaign_send", args=[campaign.pk]), {"confirm": "on"}).status_code == 404
     page = body(client.get(reverse("campaign_detail", args=[campaign.pk])))
     assert 'data-testid="send-form"' not in page
     campaign.refresh_from_db()
@@ -78,7 +78,7 @@ def test_a_county_officer_sees_only_their_countys_campaigns(client, city_admin, 
     assert "家乡通讯" in listing and "河津通讯" not in listing
     for name in ("campaign_detail", "campaign_edit", "campaign_delete"):
         assert client.get(reverse(name, args=[theirs.pk])).status_code == 404
-    assert client.post(reverse("campaign_send", args=[theirs.pk])).status_code == 404
+    assert client.post(reverse("campaign_send", args=[theirs.pk]), {"confirm": "on"}).status_code == 404
     assert client.get(reverse("campaign_detail", args=[mine.pk])).status_code == 200
 
 
@@ -103,7 +103,9 @@ def test_making_a_campaign_from_a_saved_view_then_previewing_and_sending(client,
     page = body(client.get(reverse("campaign_detail", args=[campaign.pk])))
     assert "王教授您好，家乡近况……" in page and "欧阳明" not in page and "发送对象共 1 人" in page
 
-    sent = client.post(reverse("campaign_send", args=[campaign.pk]))
+    unconfirmed = client.post(reverse("campaign_send", args=[campaign.pk]), follow=True)
+    assert "请先核对预览内容" in body(unconfirmed) and Campaign.objects.get().status == CampaignStatus.DRAFT
+    sent = client.post(reverse("campaign_send", args=[campaign.pk]), {"confirm": "on"})
     assert sent.status_code == 302
     assert Worker("w").run_once() == "succeeded"
     page = body(client.get(reverse("campaign_detail", args=[campaign.pk])))
@@ -129,7 +131,7 @@ def test_the_form_asks_for_a_saved_view_first(client, yanhu_officer, talents):
 def test_stopping_from_the_page(client, city_admin, talents):
     campaign = draft(city_admin)
     client.force_login(city_admin)
-    client.post(reverse("campaign_send", args=[campaign.pk]))
+    client.post(reverse("campaign_send", args=[campaign.pk]), {"confirm": "on"})
     client.post(reverse("campaign_stop", args=[campaign.pk]))
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.CANCELLED
