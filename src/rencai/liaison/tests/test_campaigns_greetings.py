@@ -129,3 +129,27 @@ def test_the_daily_job_and_the_command(born):
     assert job.result["created"] == 4 and "问候草稿" in job.result["summary"]
     call_command("greetings")  # queues the job for the worker
     assert Worker("w").run_once() == JobStatus.SUCCEEDED
+
+
+def test_the_birth_date_ranges_find_exactly_the_birthdays_of_a_window(city_admin):
+    from rencai.talents.models import Talent
+
+    births = [D(1988, 2, 29), D(1987, 2, 28), D(1990, 3, 1), D(1966, 12, 31), D(1971, 1, 1), D(2000, 2, 29),
+              D(1950, 6, 15), D(1999, 12, 30), D(1930, 1, 2), D(1980, 2, 27)]
+    for n, birth in enumerate(births):
+        make_talent(city_admin, name=f"测试{n}", birth_date=birth)
+    windows = [(D(2026, 2, 26), 3), (D(2026, 2, 28), 1), (D(2026, 3, 1), 7), (D(2028, 2, 28), 1), (D(2028, 2, 29), 1),
+               (D(2026, 12, 28), 7), (D(2027, 6, 10), 30), (D(2028, 2, 22), 7)]
+    for first, days in windows:
+        last = first + dt.timedelta(days=days - 1)
+        expected = sorted(
+            (greetings.birthday_in(b, year), f"测试{n}") for n, b in enumerate(births) for year in {first.year, last.year}
+            if first <= greetings.birthday_in(b, year) <= last
+        )
+        found = sorted((day, t.name) for day, t in greetings.upcoming_birthdays(Talent.objects.all(), first, last))
+        assert found == expected, (first, days)
+        # The database's own filter is exact too (not just a superset the loop cleans up), but for
+        # a window that starts on 29 February.
+        if (first.month, first.day) != (2, 29):
+            matched = set(Talent.objects.filter(greetings.birthdays_filter(first, last)).values_list("name", flat=True))
+            assert matched == {name for _day, name in expected}, (first, days)
