@@ -201,3 +201,30 @@ def test_the_greetings_page_lists_the_coming_birthdays_in_scope(client, city_adm
     assert Worker("w").run_once() == "succeeded"
     page = body(client.get(reverse("greeting_list")))
     assert "盐湖区草稿" in page and "河津市草稿" in page
+
+
+def test_a_sent_campaigns_page_and_the_greetings_read_a_fixed_number_of_queries(client, city_admin, talents):
+    def queries(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    client.force_login(city_admin)
+    soon = dt.date.today() + dt.timedelta(days=2)
+    if (soon.month, soon.day) == (2, 29):
+        soon += dt.timedelta(days=1)
+    make_talent(city_admin, name="生日", birth_date=soon.replace(year=1980), mobile="13900000000")
+    campaign = draft(city_admin)
+    campaigns.start_sending(campaign, user=city_admin)
+    Worker("w").run_once()
+    url = reverse("campaign_detail", args=[campaign.pk])
+    few, few_greetings = queries(url), queries(reverse("greeting_list"))
+    for n in range(8):
+        make_talent(city_admin, name=f"生日{n}", birth_date=soon.replace(year=1981 + n), mobile=f"1390000001{n}")
+    bigger = draft(city_admin)
+    campaigns.start_sending(bigger, user=city_admin)
+    Worker("w").run_once()
+    assert bigger.recipients.count() > campaign.recipients.count() + 7
+    assert queries(reverse("campaign_detail", args=[bigger.pk])) == few
+    assert queries(reverse("greeting_list")) == few_greetings
