@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from rencai.core import audit
+from rencai.core.forms import region_choices
 from rencai.core.jobs import enqueue, get_kind
 from rencai.core.models.audit import AuditAction
 from rencai.core.scope import get_object_or_404_in_scope, user_can
@@ -142,8 +143,6 @@ class CampaignViews(ViewSet):
         return Campaign.objects.select_related("region", "job", "sent_by", "created_by")
 
     def get_initial(self, request):
-        from rencai.core.forms import region_choices
-
         regions = list(region_choices(request.user)[:2])
         return {"region": regions[0].pk} if len(regions) == 1 else {}
 
@@ -190,7 +189,8 @@ class CampaignViews(ViewSet):
         return context
 
 
-def _campaign_action(request, pk, action) -> Campaign:
+def _campaign_action(request, pk, action) -> Campaign | None:
+    """Run ``action`` on a campaign the user may change; its refusal becomes a message."""
     campaign = get_object_or_404_in_scope(Campaign, request.user, "change", pk=pk)
     try:
         action(campaign, user=request.user)
