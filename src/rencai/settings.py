@@ -290,3 +290,33 @@ INTAKE_LIMIT_PER_ID = env_int("RENCAI_INTAKE_LIMIT_PER_ID", 3, minimum=1)
 INTAKE_LIMIT_MINUTES = env_int("RENCAI_INTAKE_LIMIT_MINUTES", 60, minimum=1)
 # Whom a person asks to see, correct or delete their data (named in the notice on the form).
 INTAKE_CONTACT = env_str("RENCAI_INTAKE_CONTACT", "")
+
+# --- campaigns and greetings (推送与问候, docs/campaigns.md) ----------------------------------------
+# E-mail: "file" (one file per message under var/mail, the default), "console", "smtp", or a
+# backend's dotted path. SMTP reads the usual host, port, account and TLS settings.
+_EMAIL_BACKENDS = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_email_backend = env_str("RENCAI_EMAIL_BACKEND", "file")
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(_email_backend, _email_backend)
+if "." not in EMAIL_BACKEND:
+    raise ImproperlyConfigured(f"RENCAI_EMAIL_BACKEND must be file, console, smtp or a dotted path, got {_email_backend!r}")
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_HOST = env_str("RENCAI_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("RENCAI_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("RENCAI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("RENCAI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("RENCAI_EMAIL_TLS", False)
+EMAIL_USE_SSL = env_bool("RENCAI_EMAIL_SSL", False)
+EMAIL_TIMEOUT = env_int("RENCAI_EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("RENCAI_EMAIL_FROM", "rencai@localhost")
+# SMS and WeChat: the sender class (liaison.senders.Sender); the default keeps messages in the outbox.
+CAMPAIGN_SMS_SENDER = env_str("RENCAI_SMS_SENDER", "rencai.liaison.senders.OutboxSender")
+CAMPAIGN_WECHAT_SENDER = env_str("RENCAI_WECHAT_SENDER", "rencai.liaison.senders.OutboxSender")
+CAMPAIGN_SEND_PER_MINUTE = env_int("RENCAI_CAMPAIGN_PER_MINUTE", 60, minimum=1)
+CAMPAIGN_MAX_ATTEMPTS = env_int("RENCAI_CAMPAIGN_MAX_ATTEMPTS", 3, minimum=1)
+CAMPAIGN_RETRY_SECONDS = env_int("RENCAI_CAMPAIGN_RETRY_SECONDS", 60, minimum=1)  # doubled after each failure
+# How many days ahead birthdays and festivals appear on the greetings worklist and get drafts.
+GREETING_DAYS_AHEAD = env_int("RENCAI_GREETING_DAYS", 7, minimum=1)

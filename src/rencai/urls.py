@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from rencai.api.urls import api
 from rencai.core.views import errors
-from rencai.liaison import urls_intake
+from rencai.liaison import urls_campaigns, urls_intake
 
 urlpatterns = [
     path("", include("rencai.core.urls")),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/", include("rencai.imports.urls")),
     path("liaison/review/", include(urls_intake.review_urlpatterns)),
     path("liaison/", include("rencai.liaison.urls")),
+    path("join/unsubscribe/", include(urls_campaigns.public_urlpatterns)),
     path("join/", include(urls_intake.public_urlpatterns)),
     path("api/", api.urls),
 ]

@@ -183,4 +183,5 @@ class Lead(RegionScopedModel):
         return self.title
 
 
+from rencai.liaison.models_campaigns import *  # noqa: E402, F403  (campaigns, opt-outs, the outbox)
 from rencai.liaison.models_intake import *  # noqa: E402, F403  (self-registration and update links)

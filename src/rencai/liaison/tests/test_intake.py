@@ -663,7 +663,7 @@ def test_the_qr_code_page_needs_the_queue_permission(client, system_admin):
 
 
 # --- who reaches what without signing in -------------------------------------------------------------------
-PUBLIC = {"intake_register", "intake_thanks", "intake_update", "intake_update_done"}
+PUBLIC = {"intake_register", "intake_thanks", "intake_update", "intake_update_done", "campaign_unsubscribe"}
 SAMPLES = {"int": "1", "str": "x", "slug": "x", "path": "x", "fmt": "svg"}
 
 
@@ -693,10 +693,10 @@ def test_anonymous_visitors_reach_the_public_pages_and_nothing_else(client, refd
         response = client.get(_sample_url(route))
         if response.status_code == 200:
             reached.add(entry.name or route)
-    # Besides the public pages (the update form wants a valid link): the sign-in page, the favicon,
+    # Besides the public pages (the update and unsubscribe pages want a valid link): the sign-in page, the favicon,
     # and the API's schema and its docs page. Everything else sends the visitor to sign in (or
     # answers 401, 404, 405).
-    assert PUBLIC - {"intake_update"} <= reached
+    assert PUBLIC - {"intake_update", "campaign_unsubscribe"} <= reached
     assert reached - PUBLIC <= {"login", "favicon", "openapi-json", "openapi-view"}, reached - PUBLIC
     assert client.get("/liaison/review/share/qr.svg").status_code == 302
 
