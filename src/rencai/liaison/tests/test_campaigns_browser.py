@@ -28,7 +28,7 @@ def test_an_officer_creates_previews_and_sends_a_campaign(page, login, city_admi
 
     login(yanhu_officer)
     page.goto("/liaison/campaigns/")
-    page.get_by_role("link", name="新增").click()
+    page.locator(".page-header a[href=\"/liaison/campaigns/add/\"]").click()
     page.get_by_label("名称", exact=True).fill("家乡通讯第1期")
     page.get_by_label("类型", exact=True).select_option(label="家乡通讯")
     page.get_by_label("发送渠道", exact=True).select_option(label="短信")
