@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, build_demo_registry, drop_postgres, scratch_env, scratch_folder, summary, timed
+from common import ROOT, demo_database, summary, timed
 
 PG_DATABASE = "rencai_bench_liaison"
 TARGET_MS = 200
@@ -183,19 +183,12 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, help="keep the database here and reuse it next time")
     parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
-    scratch, fresh, holder = scratch_folder(args.scratch)
-    env = scratch_env(args.db, scratch, PG_DATABASE, fresh=fresh)
-    if fresh:
-        build_demo_registry(env, args.db, args.size, scratch, PG_DATABASE)
-    setup(env)
-    results, made = run(args.repeat, args.naive_repeat, not args.no_refresh_all)
-    from django.db import connections
+    with demo_database(args.db, args.size, args.scratch, PG_DATABASE) as env:
+        setup(env)
+        results, made = run(args.repeat, args.naive_repeat, not args.no_refresh_all)
+        from django.db import connections
 
-    connections.close_all()
-    if holder is not None:
-        holder.cleanup()
-        if args.db == "postgres":
-            drop_postgres(PG_DATABASE)
+        connections.close_all()
     text = notes(results, made, args.db)
     print(text, file=sys.stderr)
     if args.write:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from rencai.core.testing import PASSWORD
+from rencai.core.testing import PASSWORD, table_schema
 from rencai.demo import run_demo
 from rencai.liaison import demo as liaison_demo
 from rencai.liaison import schedule, worklists
@@ -152,14 +152,7 @@ def test_the_worklists_have_something_on_each(demo):
 
 
 def _schema() -> dict[str, dict]:
-    with connection.cursor() as cursor:
-        return {
-            model._meta.db_table: {
-                name: (tuple(c["columns"]), c["unique"], c["index"], c["foreign_key"])
-                for name, c in connection.introspection.get_constraints(cursor, model._meta.db_table).items()
-            }
-            for model in TABLES
-        }
+    return table_schema(TABLES)
 
 
 def test_the_bulk_load_leaves_the_schema_as_it_was(refdata):
