@@ -17,13 +17,13 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from rencai.api.auth import audit_full_values, get_in_scope, personal_value, scoped
 from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
+from rencai.api.locking import check_if_match, etag
 from rencai.api.pagination import KeysetPagination
 from rencai.core import jobs as job_service
 from rencai.core.filters import (
@@ -32,7 +32,6 @@ from rencai.core.filters import (
     OrgUnitFilterSet,
     RegionFilterSet,
 )
-from rencai.core.forms import concurrency_token
 from rencai.core.models import Dictionary, DictionaryItem, Job, OrgUnit, Region
 from rencai.core.scope import check_in_scope, region_in_scope
 
@@ -282,24 +281,12 @@ def list_orgunits(request, filters: Query[OrgUnitQuery]):
     return apply_filters(OrgUnitFilterSet, filters, queryset, request.auth_user)
 
 
-def _etag(unit: OrgUnit) -> str:
-    return f'"{concurrency_token(unit)}"'
-
-
-def _check_if_match(request, unit: OrgUnit) -> None:
-    """Optimistic locking for API clients: a write sent with ``If-Match`` (the ETag of the record
-    as the client read it) is refused with 412 if someone changed the record meanwhile."""
-    expected = request.headers.get("If-Match")
-    if expected and expected.strip() != "*" and _etag(unit) not in {tag.strip() for tag in expected.split(",")}:
-        raise HttpError(412, "该记录已被他人修改，请重新读取后再提交。")
-
-
 @orgunits_router.get("/{int:unit_id}", response=OrgUnitOut, summary="组织机构")
 def get_orgunit(request, unit_id: int, response: HttpResponse):
     """The response's ``ETag`` can be sent back as ``If-Match`` with a PATCH or DELETE."""
     unit = get_in_scope(request, OrgUnit.objects.select_related(*ORGUNIT_DETAIL), "view", pk=unit_id)
     audit_full_values(request.auth_user, [unit], ("contact_mobile",), label="联系人手机")
-    response["ETag"] = _etag(unit)
+    response["ETag"] = etag(unit)
     return unit
 
 
@@ -321,13 +308,13 @@ def update_orgunit(request, unit_id: int, payload: OrgUnitPatch, response: HttpR
     user = request.auth_user
     with transaction.atomic():
         unit = get_in_scope(request, OrgUnit.objects.select_for_update(), "change", pk=unit_id)
-        _check_if_match(request, unit)
+        check_if_match(request, unit)
         _apply_orgunit_changes(request, unit, payload.model_dump(exclude_unset=True))
         # Re-checked inside the transaction: a unit cannot be moved into a region the user lacks.
         check_in_scope(user, unit, "change")
         unit.save()
     unit = OrgUnit.objects.select_related(*ORGUNIT_DETAIL).get(pk=unit.pk)
-    response["ETag"] = _etag(unit)
+    response["ETag"] = etag(unit)
     return unit
 
 
@@ -335,7 +322,7 @@ def update_orgunit(request, unit_id: int, payload: OrgUnitPatch, response: HttpR
 def delete_orgunit(request, unit_id: int):
     with transaction.atomic():
         unit = get_in_scope(request, OrgUnit.objects.select_for_update(), "delete", pk=unit_id)
-        _check_if_match(request, unit)
+        check_if_match(request, unit)
         unit.delete()
     return Status(204, None)
 

@@ -1,4 +1,5 @@
-"""Helpers for tests: building users with roles and regions through the same models as the UI."""
+"""Helpers for tests: building users with roles and regions through the same models as the UI, and
+the API's bearer header for one of them."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def make_user(
     if regions:
         user.regions.set(Region.objects.filter(code__in=regions))
     return user
+
+
+def bearer(user) -> dict:
+    """Request headers carrying a fresh API token of ``user``."""
+    from rencai.core.services.tokens import create_token
+
+    _, raw = create_token(user)
+    return {"Authorization": f"Bearer {raw}"}
 
 
 def table_schema(models) -> dict[str, dict]:

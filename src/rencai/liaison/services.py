@@ -1,4 +1,5 @@
-"""Writing liaison records: contacts with their talents, topics and requests, and leads.
+"""Writing liaison records: contacts with their talents, topics and requests, the handling of a
+request, leads, and the cadence rules.
 
 Every write re-checks data scope inside its transaction: the talents of a contact must all be
 ones the user may see, and the record's region one the user covers. The talents' schedules
@@ -19,7 +20,7 @@ from rencai.core.models import Region
 from rencai.core.scope import check_in_scope
 from rencai.liaison import schedule
 from rencai.liaison.choices import REQUEST_CLOSED, LeadStatus
-from rencai.liaison.models import ContactRecord, ContactRequest, Lead
+from rencai.liaison.models import CadenceRule, ContactRecord, ContactRequest, Lead
 from rencai.talents.models import Talent
 
 
@@ -120,6 +121,17 @@ def close_request_date(request: ContactRequest) -> None:
         request.closed_on = None
 
 
+def save_request(request: ContactRequest, *, user) -> ContactRequest:
+    """Save the handling of a request (status, handler, result) on its own, outside its contact's
+    form: the date it closed follows the status."""
+    with transaction.atomic():
+        check_in_scope(user, request, "change")
+        close_request_date(request)
+        request.full_clean(exclude=["contact"])
+        request.save()
+    return request
+
+
 def delete_contact(contact: ContactRecord, *, user) -> None:
     with transaction.atomic():
         check_in_scope(user, contact, "delete")
@@ -142,7 +154,31 @@ def save_lead(lead: Lead, *, user) -> Lead:
                 lead.region_id = source.region_id
         if lead.status == LeadStatus.NEW and lead.owner_id is None and getattr(user, "is_authenticated", False):
             lead.owner = user
-        check_in_scope(user, lead, "add" if lead.pk is None else "change")
+        # Validated first: a lead with no region (none given, no talent or contact to take it
+        # from) is a missing field, not a record out of scope.
         lead.full_clean()
+        check_in_scope(user, lead, "add" if lead.pk is None else "change")
         lead.save()
     return lead
+
+
+def delete_lead(lead: Lead, *, user) -> None:
+    with transaction.atomic():
+        check_in_scope(user, lead, "delete")
+        lead.delete()
+
+
+def save_cadence_rule(rule: CadenceRule, *, user) -> CadenceRule:
+    """Create or update a cadence rule (city configuration: administrators only). Every talent's
+    schedule is worked out again in the background once the change commits (``receivers``)."""
+    with transaction.atomic():
+        check_in_scope(user, rule, "add" if rule.pk is None else "change")
+        rule.full_clean()
+        rule.save()
+    return rule
+
+
+def delete_cadence_rule(rule: CadenceRule, *, user) -> None:
+    with transaction.atomic():
+        check_in_scope(user, rule, "delete")
+        rule.delete()

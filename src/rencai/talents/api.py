@@ -13,7 +13,6 @@ region's GB/T 2260 code). ID-card and mobile numbers are masked for roles withou
 """
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,20 +21,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PaginationBase, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from rencai.api.auth import audit_full_values, get_in_scope, personal_value, scoped
 from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
-from rencai.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rencai.api.locking import check_if_match, etag
+from rencai.api.pagination import CountedKeysetPagination
 from rencai.api.schemas import RecordSchema, Ref
 from rencai.core.audit import MASKED_SECRET
-from rencai.core.forms import concurrency_token, region_choices
+from rencai.core.forms import region_choices
 from rencai.core.models import DictionaryItem, Region
 from rencai.core.models.base import related_rows
 from rencai.core.models.regions import RegionLevel
-from rencai.core.pagination import InvalidCursor, KeysetPaginator, RankedPaginator
+from rencai.core.pagination import RankedPaginator
 from rencai.talents import services
 from rencai.talents.choices import CATEGORY_DICTIONARY, TalentKind
 from rencai.talents.filters import TalentFilterSet
@@ -304,42 +304,21 @@ class DuplicateOut(Schema):
 
 
 # --- pages ------------------------------------------------------------------------------------------
-class TalentPagination(PaginationBase):
+class TalentPagination(CountedKeysetPagination):
     """Cursor pages with a count (capped): in (region, name, id) order, or by search rank when
     ``q`` is given."""
 
-    class Input(Schema):
-        cursor: str | None = Field(None, description="上一页返回的 next_cursor；不填为第一页")
-        limit: int = Field(DEFAULT_LIMIT, ge=1, description=f"每页条数（默认 {DEFAULT_LIMIT}，最多 {MAX_LIMIT}）")
+    def __init__(self, **kwargs):
+        super().__init__(ordering=LIST_ORDERING, index="talents_region_name_idx", on_page=_audit_page, **kwargs)
 
-    class Output(Schema):
-        items: list[Any]
-        count: int = Field(description="符合条件的记录数（超过 10,000 时为 10,000，且 count_capped 为 true）")
-        count_capped: bool
-        next_cursor: str | None = Field(None, description="下一页的游标；为 null 表示已到最后一页")
-        next: str | None = Field(None, description="下一页的地址（其余查询参数不变）")
-
-    items_attribute = "items"
-
-    def paginate_queryset(self, queryset, pagination: Input, request, **params) -> dict:
-        per_page = min(pagination.limit, MAX_LIMIT)
+    def paginator(self, queryset, per_page: int, request):
         if (request.GET.get("q") or "").strip():
-            paginator = RankedPaginator(queryset, per_page=per_page)
-        else:
-            paginator = KeysetPaginator(queryset, LIST_ORDERING, per_page=per_page, index="talents_region_name_idx")
-        try:
-            page = paginator.page(after=pagination.cursor or None)
-        except (InvalidCursor, ValueError) as exc:
-            raise ApiValidationError({"cursor": [_("分页游标无效，请从第一页重新开始。")]}) from exc
-        rows = list(page.object_list)
-        count, capped = paginator.count()
-        audit_full_values(request.auth_user, rows, PERSONAL_FIELDS, label="身份证号、手机号码")
-        next_url = None
-        if page.next_cursor:
-            query = request.GET.copy()
-            query["cursor"] = page.next_cursor
-            next_url = f"{request.path}?{query.urlencode()}"
-        return {"items": rows, "count": count, "count_capped": capped, "next_cursor": page.next_cursor, "next": next_url}
+            return RankedPaginator(queryset, per_page=per_page)
+        return super().paginator(queryset, per_page, request)
+
+
+def _audit_page(request, rows) -> None:
+    audit_full_values(request.auth_user, rows, PERSONAL_FIELDS, label="身份证号、手机号码")
 
 
 TalentQuery = filter_query_schema(
@@ -356,10 +335,6 @@ TalentQuery = filter_query_schema(
 
 
 # --- reading -----------------------------------------------------------------------------------------
-def _etag(talent: Talent) -> str:
-    return f'"{concurrency_token(talent)}"'
-
-
 def _read(pk: int) -> Talent:
     return with_related(Talent.objects.all(), DETAIL_RELATED).get(pk=pk)
 
@@ -377,7 +352,7 @@ def get_talent(request, talent_id: int, response: HttpResponse):
     """One record with its histories; the ``ETag`` goes back as ``If-Match`` with PATCH or DELETE."""
     talent = get_in_scope(request, with_related(Talent.objects.all(), DETAIL_RELATED), "view", pk=talent_id)
     audit_full_values(request.auth_user, [talent], PERSONAL_FIELDS, label="身份证号、手机号码")
-    response["ETag"] = _etag(talent)
+    response["ETag"] = etag(talent)
     return talent
 
 
@@ -548,20 +523,8 @@ def create_talent(request, payload: TalentIn, response: HttpResponse):
         if refused is not None:
             return refused
     talent = _read(talent.pk)
-    response["ETag"] = _etag(talent)
+    response["ETag"] = etag(talent)
     return Status(201, talent)
-
-
-def _expected_version(request, talent: Talent, body_version: int | None) -> int:
-    """The version the client read: ``If-Match`` (the ETag) or ``version`` in the body; without
-    either, the version read now. A stale one is a 412."""
-    expected = request.headers.get("If-Match")
-    if expected and expected.strip() != "*":
-        if _etag(talent) not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
-            raise HttpError(412, "stale")
-    if body_version is not None and body_version != talent.version:
-        raise HttpError(412, "stale")
-    return talent.version
 
 
 @router.patch("/{int:talent_id}", response={200: TalentDetailOut, 409: DuplicateOut}, summary="修改人才")
@@ -569,12 +532,12 @@ def update_talent(request, talent_id: int, payload: TalentPatch, response: HttpR
     """Changes only the fields sent; refused with 412 if the record changed since it was read."""
     with transaction.atomic():
         talent = get_in_scope(request, Talent.objects.select_for_update(of=("self",)), "change", pk=talent_id)
-        expected = _expected_version(request, talent, payload.version)
-        refused = _save(request, talent, payload, expected_version=expected)
+        check_if_match(request, talent, version=payload.version)
+        refused = _save(request, talent, payload, expected_version=talent.version)
         if refused is not None:
             return refused
     talent = _read(talent.pk)
-    response["ETag"] = _etag(talent)
+    response["ETag"] = etag(talent)
     return talent
 
 
@@ -582,6 +545,6 @@ def update_talent(request, talent_id: int, payload: TalentPatch, response: HttpR
 def delete_talent(request, talent_id: int):
     with transaction.atomic():
         talent = get_in_scope(request, Talent.objects.select_for_update(of=("self",)), "delete", pk=talent_id)
-        _expected_version(request, talent, None)
+        check_if_match(request, talent)
         services.delete_talent(talent, user=request.auth_user)
     return Status(204, None)
