@@ -12,7 +12,8 @@ every talent's schedule (``ContactState``) worked out at the end; on PostgreSQL 
   OVERDUE)`` with its talents, regions and officers read for the page, the first page of 25 by
   ``KeysetPaginator`` in ``worklists.ORDERING``, and the list's capped count;
 - the county's row of the worklist summary (``worklists.summary_by_region``: exact counts of the
-  three worklists);
+  three worklists) and its sizes per liaison officer (``worklists.summary_by_officer``), which the
+  page shows beside the list, and the 疑似失联 (probably lost) page;
 - what one would write without a schedule table: the latest contact in which each of the
   county's followed talents was reached (``MAX`` over contacts joined to talents, grouped by
   talent), those older than 90 days (a single interval, simpler than the cadence rules), ordered
@@ -99,11 +100,11 @@ def run(repeat: int, naive_repeat: int, refresh_all: bool) -> tuple[list[tuple[s
     today = timezone.localdate()
     made = facts(user)
 
-    def worklist_queryset():
-        return worklists.worklist(user, worklists.OVERDUE).fetch_references("talent", "region", "liaison_officer")
+    def worklist_queryset(kind=worklists.OVERDUE):
+        return worklists.worklist(user, kind).fetch_references("talent", "region", "liaison_officer")
 
-    def page():
-        paginator = KeysetPaginator(worklist_queryset(), worklists.ORDERING, per_page=PER_PAGE)
+    def page(kind=worklists.OVERDUE):
+        paginator = KeysetPaginator(worklist_queryset(kind), worklists.ORDERING, per_page=PER_PAGE)
         rows = list(paginator.page())
         paginator.count()
         return rows
@@ -115,6 +116,9 @@ def run(repeat: int, naive_repeat: int, refresh_all: bool) -> tuple[list[tuple[s
 
     def summary_row():
         worklists.summary_by_region(user, [county])
+
+    def summary_officers():
+        worklists.summary_by_officer(user, region=county)
 
     cutoff = timezone.now() - dt.timedelta(days=NAIVE_INTERVAL)
 
@@ -132,6 +136,8 @@ def run(repeat: int, naive_repeat: int, refresh_all: bool) -> tuple[list[tuple[s
     cases = [
         ("rencai worklist page: first 25 overdue + capped count (county officer)", page, repeat),
         ("rencai worklist summary: the county's three counts", summary_row, repeat),
+        ("rencai worklist summary: the county's counts per liaison officer", summary_officers, repeat),
+        ("rencai 疑似失联 page: first 25 probably lost + capped count", lambda: page(worklists.LOST), repeat),
         (f"naive: MAX(contacted_at) per talent, > {NAIVE_INTERVAL} days, first 25 + count", naive, naive_repeat),
         ("schedule.refresh of one talent (each contact write)", lambda: schedule.refresh([one]), repeat),
     ]
@@ -155,14 +161,15 @@ def run(repeat: int, naive_repeat: int, refresh_all: bool) -> tuple[list[tuple[s
 
 
 def notes(results, made, db: str) -> str:
-    page, summary_counts, naive, _one = results[:4]
+    page, summary_counts, per_officer, lost, naive = results[:5]
     verdict = "meets" if page[2] <= TARGET_MS else "misses"
     text = (
         f"{made['talents']:,} talents and {made['contacts']:,} contact records ({made['links']:,} talent links) "
         f"from `rencai demo`, as the {made['county']} officer: {made['county followed']:,} followed talents in the "
         f"county, {made['county overdue']:,} of them overdue. The worklist page (first {PER_PAGE} and the capped "
         f"count, as the page reads them) p95 {page[2]:.1f} ms ({verdict} the {TARGET_MS} ms target); the summary's "
-        f"exact counts p95 {summary_counts[2]:.1f} ms. Working the latest contact out on the fly (GROUP BY talent, "
+        f"exact counts p95 {summary_counts[2]:.1f} ms, per liaison officer {per_officer[2]:.1f} ms; the 疑似失联 page "
+        f"p95 {lost[2]:.1f} ms. Working the latest contact out on the fly (GROUP BY talent, "
         f"MAX over the contacts, one 90-day interval for all) takes {naive[1] / page[1]:.0f}x the page's median, "
         f"and would still have to apply the cadence rules. Page plan: `{made['plan']}`; naive plan: "
         f"`{made['naive plan']}`."
