@@ -107,6 +107,11 @@ OFFICE_SLOTS = [(hour, minute) for hour in range(9, 18) for minute in (0, 10, 20
 FOLLOWED = set(schedule.FOLLOWED_STATUSES)
 
 
+def run_day() -> dt.date:
+    """The day the histories count back from: the day of the run."""
+    return timezone.localdate()
+
+
 def _has_contacts() -> bool:
     return ContactRecord.objects.exists()
 
@@ -162,7 +167,7 @@ class _HistoryFactory:
     def __init__(self, context: DemoContext, connection):
         self.rng = context.random
         self.connection = connection
-        self.today = timezone.localdate()
+        self.today = run_day()
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.rules = schedule.Rules()
         now = timezone.now()
