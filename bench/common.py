@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +89,24 @@ def build_demo_registry(env: dict[str, str], db: str, size: int, scratch: Path, 
             conn.execute("VACUUM ANALYZE")
     (scratch / "built").write_text(str(size))
     print(f"built {size:,} talents in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+@contextmanager
+def demo_database(db: str, size: int, kept: Path | None, database: str):
+    """The environment of a rencai on ``rencai demo --size SIZE`` in a scratch database: the one
+    kept in ``kept`` if it was built there before, else built now; a database not kept is removed
+    afterwards (close the connections to it first)."""
+    scratch, fresh, holder = scratch_folder(kept)
+    env = scratch_env(db, scratch, database, fresh=fresh)
+    if fresh:
+        build_demo_registry(env, db, size, scratch, database)
+    try:
+        yield env
+    finally:
+        if holder is not None:
+            holder.cleanup()
+            if db == "postgres":
+                drop_postgres(database)
 
 
 def timed(fn, repeat: int) -> list[float]:

@@ -40,3 +40,18 @@ def bearer(user) -> dict:
 
     _, raw = create_token(user)
     return {"Authorization": f"Bearer {raw}"}
+
+
+def table_schema(models) -> dict[str, dict]:
+    """The indexes and constraints of ``models``' tables (name → columns, unique, index, foreign
+    key): a bulk load that drops and rebuilds them must leave this as it found it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return {
+            model._meta.db_table: {
+                name: (tuple(c["columns"]), c["unique"], c["index"], c["foreign_key"])
+                for name, c in connection.introspection.get_constraints(cursor, model._meta.db_table).items()
+            }
+            for model in models
+        }

@@ -150,6 +150,11 @@ class ContactState(models.Model):
             models.Index(fields=["followed", "liaison_officer", "next_due", "talent"], name="liaison_state_officer_idx"),
             # The same across the whole city.
             models.Index(fields=["followed", "next_due", "talent"], name="liaison_state_due_idx"),
+            # A county's probably lost talents (failed attempts in a row), and their count.
+            models.Index(fields=["followed", "region", "failed_attempts"], name="liaison_state_lost_idx"),
+            # A county's worklist sizes per liaison officer, read from the index alone.
+            models.Index(fields=["followed", "region", "liaison_officer", "next_due", "failed_attempts"],
+                         name="liaison_state_summary_idx"),
         ]
 
     def __str__(self) -> str:

@@ -26,8 +26,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from rencai.liaison.models import CadenceRule, ContactRecord, ContactState
@@ -39,6 +40,7 @@ FOLLOWED_STATUSES = (TalentStatus.IN_CONTACT, TalentStatus.LOST, TalentStatus.RE
 INLINE_LIMIT = 2000  # more talents than this changed at once are refreshed by a background job
 BATCH = 900  # ids per query (SQLite's limit on parameters leaves room for the rest)
 RANGE_BATCH = 5000  # talents per step of a full refresh, read by id range
+UPSERT_ROWS = 100  # schedules per INSERT … ON CONFLICT statement (SQLite allows 999 parameters before 3.32)
 
 
 class Rules:
@@ -66,60 +68,119 @@ def local_date(value: dt.datetime) -> dt.date:
     return timezone.localtime(value).date()
 
 
-def state_for(talent_row, contacts, database_ids, rules: Rules) -> ContactState:
-    """The schedule of one talent: ``talent_row`` = (id, region_id, liaison_officer_id, status,
-    tier_id, category_id, created_at); ``contacts`` = [(contacted_at, reached, next_contact_date)]."""
+def _same(value):
+    return value
+
+
+def schedule_values(talent_row, contacts, database_ids, rules: Rules, *, to_datetime=_same, to_date=_same) -> tuple:
+    """The schedule of one talent as a row in ``STATE_COLUMNS`` order: ``talent_row`` =
+    (id, region_id, liaison_officer_id, status, tier_id, category_id, created_at); ``contacts`` =
+    [(contacted_at, reached, next_contact_date)] in any order. The contacts may come as the
+    database driver gives them (``to_datetime``/``to_date`` turn the ones that count into the
+    ORM's values), so a full refresh converts one or two per talent rather than every contact."""
     pk, region_id, officer_id, status, tier_id, category_id, created_at = talent_row
     interval = rules.interval(tier_id, category_id, database_ids)
     last_contact = last_attempt = None
     failed = 0
     explicit = None
-    for contacted_at, reached, next_date in sorted(contacts, key=lambda c: c[0], reverse=True):
+    for contacted_at, reached, next_date in sorted(contacts, key=itemgetter(0, 1), reverse=True):
         if last_attempt is None:
-            last_attempt = contacted_at
+            last_attempt = to_datetime(contacted_at)
             explicit = next_date
         if reached:
-            last_contact = contacted_at
+            last_contact = to_datetime(contacted_at)
             break
         failed += 1
     if explicit is not None:
-        due = explicit
+        due = to_date(explicit)
     else:
         base = local_date(last_contact) if last_contact is not None else local_date(created_at)
         due = base + dt.timedelta(days=interval)
-    return ContactState(
-        talent_id=pk, region_id=region_id, liaison_officer_id=officer_id, followed=status in FOLLOWED_STATUSES,
-        last_contact_at=last_contact, last_attempt_at=last_attempt, failed_attempts=failed,
-        interval_days=interval, next_due=due,
-    )
+    return (pk, region_id, officer_id, status in FOLLOWED_STATUSES, last_contact, last_attempt, failed, interval, due)
+
+
+STATE_FIELDS = ("region", "liaison_officer", "followed", "last_contact_at", "last_attempt_at", "failed_attempts",
+                "interval_days", "next_due")
+STATE_COLUMNS = ("talent_id", "region_id", "liaison_officer_id", *STATE_FIELDS[2:])
+
+
+def state_for(talent_row, contacts, database_ids, rules: Rules) -> ContactState:
+    """The schedule of one talent (see ``schedule_values``), as an unsaved ``ContactState``."""
+    return ContactState(**dict(zip(STATE_COLUMNS, schedule_values(talent_row, contacts, database_ids, rules),
+                                   strict=True)))
 
 
 TALENT_COLUMNS = ("id", "region_id", "liaison_officer_id", "status", "tier_id", "category_id", "created_at")
-STATE_FIELDS = ("region", "liaison_officer", "followed", "last_contact_at", "last_attempt_at", "failed_attempts",
-                "interval_days", "next_due")
 _links = ContactRecord.talents.through
 _memberships = Talent.databases.through
 
 
-def _states(talents: list[tuple], contacts: Iterable[tuple], databases: Iterable[tuple], rules: Rules):
+def _connection():
+    return connections[router.db_for_write(ContactState)]
+
+
+def _raw_converters(connection):
+    """How the contacts' raw values become Python ones: SQLite's driver gives naive datetimes in
+    UTC (Django's ORM would make each one aware, five million times in a full refresh); PostgreSQL's
+    gives them aware."""
+    if connection.vendor != "sqlite":
+        return _same, _same
+    utc = dt.UTC
+
+    def to_datetime(value):
+        return value.replace(tzinfo=utc)
+
+    return to_datetime, _same
+
+
+def _states(talents: list[tuple], contacts, databases: Iterable[tuple], rules: Rules) -> list[tuple]:
     by_talent = defaultdict(list)
     for talent_id, *contact in contacts:
         by_talent[talent_id].append(contact)
     in_databases = defaultdict(set)
     for talent_id, database_id in databases:
         in_databases[talent_id].add(database_id)
-    return [state_for(row, by_talent.get(row[0], ()), in_databases.get(row[0], ()), rules) for row in talents]
+    to_datetime, to_date = _raw_converters(_connection())
+    return [schedule_values(row, by_talent.get(row[0], ()), in_databases.get(row[0], ()), rules,
+                            to_datetime=to_datetime, to_date=to_date) for row in talents]
 
 
-def _write(states: list[ContactState]) -> None:
-    if states:
-        ContactState.objects.bulk_create(states, batch_size=BATCH // 10, update_conflicts=True,
-                                         unique_fields=["talent"], update_fields=list(STATE_FIELDS))
+def _write(states: list[tuple]) -> None:
+    """Insert or replace these schedules, many rows per statement (``bulk_create`` with
+    ``update_conflicts`` spends most of a full refresh preparing each value of each instance)."""
+    if not states:
+        return
+    connection = _connection()
+    ops = connection.ops
+    quote = ops.quote_name
+    table = quote(ContactState._meta.db_table)
+    columns = [quote(c) for c in STATE_COLUMNS]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    per_statement = UPSERT_ROWS
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    to_db_datetime, to_db_date = ops.adapt_datetimefield_value, ops.adapt_datefield_value
+    with connection.cursor() as cursor:
+        for start in range(0, len(states), per_statement):
+            part = states[start:start + per_statement]
+            params = []
+            for pk, region, officer, followed, last_contact, last_attempt, failed, interval, due in part:
+                params += (pk, region, officer, followed, to_db_datetime(last_contact), to_db_datetime(last_attempt),
+                           failed, interval, to_db_date(due))
+            # Table and column names come from the model, never from input.
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * len(part))} "  # noqa: S608
+                f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}", params)
 
 
 def _contacts(**talent_lookup):
-    return _links.objects.filter(**talent_lookup).values_list(
+    """The contacts of the talents ``talent_lookup`` names, as the driver gives them:
+    [(talent_id, contacted_at, reached, next_contact_date)]."""
+    queryset = _links.objects.filter(**talent_lookup).values_list(
         "talent_id", "contactrecord__contacted_at", "contactrecord__reached", "contactrecord__next_contact_date")
+    sql, params = queryset.query.sql_with_params()
+    with _connection().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def refresh(talent_ids: Iterable[int], rules: Rules | None = None) -> int:

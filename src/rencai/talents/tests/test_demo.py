@@ -11,11 +11,11 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from rencai.core.fields import protected_match
 from rencai.core.models import AuditEntry, Region, User
-from rencai.core.testing import PASSWORD
+from rencai.core.testing import PASSWORD, table_schema
 from rencai.core.validators import id_birth_date, id_gender, validate_id_card, validate_mobile
 from rencai.demo import run_demo
 from rencai.talents import demo as talents_demo
@@ -55,14 +55,7 @@ def _age(birth) -> int:
 
 
 def _schema() -> dict[str, dict]:
-    with connection.cursor() as cursor:
-        return {
-            model._meta.db_table: {
-                name: (tuple(c["columns"]), c["unique"], c["index"], c["foreign_key"])
-                for name, c in connection.introspection.get_constraints(cursor, model._meta.db_table).items()
-            }
-            for model in TABLES
-        }
+    return table_schema(TABLES)
 
 
 def test_the_same_seed_gives_the_same_talents(refdata):
