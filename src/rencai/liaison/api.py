@@ -334,22 +334,10 @@ class WorklistQuery(Schema):
 def _worklist_params(request, region_id: int | None, officer_id: str | None = None) -> tuple:
     """The region and liaison officer a worklist or summary asks for, checked against the
     caller's scope (403 without the permission to read schedules, 422 naming a bad parameter)."""
-    user = request.auth_user
     require_permission(request, ContactState, "view")
-    errors: dict[str, list[str]] = {}
-    region = officer = None
-    if region_id is not None:
-        region = user.scope_regions().filter(pk=region_id).first()
-        if region is None:
-            _fail(errors, "region", _("所选地区不存在，或不在您的数据范围内。"))
-    if officer_id == worklists.NO_OFFICER:
-        officer = worklists.NO_OFFICER
-    elif officer_id:
-        officer = liaison_officer_queryset(user).filter(pk=int(officer_id)).first() if officer_id.isdigit() else None
-        if officer is None:
-            _fail(errors, "officer", _("所选联络员不存在，或不在您的数据范围内。"))
+    region, officer, errors = worklists.resolve_filters(request.auth_user, region_id, officer_id)
     if errors:
-        raise ApiValidationError(errors)
+        raise ApiValidationError({name: [str(message)] for name, message in errors.items()})
     return region, officer
 
 

@@ -35,7 +35,7 @@ class TalentPicker(forms.Select):
 
     def get_context(self, name, value, attrs):
         context = forms.Widget.get_context(self, name, value, attrs)
-        ids = [int(v) for v in context["widget"]["value"] if str(v).isdigit()]
+        ids = [int(v) for v in context["widget"]["value"] if str(v).isdecimal()]
         queryset = getattr(self.choices, "queryset", Talent.objects.none())
         context["widget"].update({
             "chosen": list(queryset.filter(pk__in=ids).select_related("region").order_by("name", "pk")) if ids else [],
@@ -53,7 +53,7 @@ def _talent_ids(form, name: str) -> list[int]:
         values = form.initial.get(name) or []
     if not isinstance(values, list | tuple):
         values = [values]
-    return [int(getattr(v, "pk", v)) for v in values if str(getattr(v, "pk", v)).isdigit()]
+    return [int(getattr(v, "pk", v)) for v in values if str(getattr(v, "pk", v)).isdecimal()]
 
 
 # --- contact records -------------------------------------------------------------------------------------
@@ -69,7 +69,9 @@ class RequestRowForm(TablerFormMixin, forms.ModelForm):
     def __init__(self, *args, talents=(), user=None, **kwargs):
         super().__init__(*args, **kwargs)
         # The one who asked is one of the contact's talents; left blank with one talent, it is theirs.
-        self.fields["talent"].queryset = Talent.objects.filter(pk__in=list(talents)).order_by("name")
+        # Only talents the user may see: the ids come from the submitted form.
+        self.fields["talent"].queryset = Talent.objects.restrict(user, "view").filter(
+            pk__in=list(talents)).order_by("name")
         self.fields["talent"].required = False
         self.fields["content"].required = False
         self.fields["handler"].queryset = liaison_officer_queryset(user)

@@ -40,6 +40,17 @@ def common_region(regions: list[Region]) -> Region | None:
     return next((r for r in regions if r.code == shared[-1]), None) or Region.objects.get(code=shared[-1])
 
 
+def _check_region_holds(region: Region | None, regions: list[Region], field: str) -> None:
+    """A record filed under ``region`` must be visible to no one who may not see its talents:
+    ``region`` is the region holding them all, or one above it (a county's contact may be filed
+    under the city, never a county's talents under another county)."""
+    if region is None or not regions:
+        return
+    holder = common_region(regions)
+    if holder is None or not holder.path.startswith(region.path):
+        raise ValidationError({field: [_("所属地区必须包含联络对象所在地区。")]})
+
+
 def _talents_in_scope(user, talents) -> list[Talent]:
     ids = sorted({t.pk if isinstance(t, Talent) else int(t) for t in talents})
     if not ids:
@@ -65,8 +76,12 @@ def save_contact(contact: ContactRecord, *, user, talents, topics=None, requests
         before = set(contact.talents.values_list("pk", flat=True)) if not created else set()
         if contact.region_id is None:
             contact.region = common_region([t.region for t in chosen])
+        else:
+            _check_region_holds(contact.region, [t.region for t in chosen], "region")
         if contact.contacted_at is None:
             contact.contacted_at = timezone.now()
+        elif timezone.is_naive(contact.contacted_at):
+            contact.contacted_at = timezone.make_aware(contact.contacted_at)  # a time without a zone is local
         if contact.contacted_at > timezone.now() + dt.timedelta(minutes=5):
             raise ValidationError({"contacted_at": [_("联络时间不能晚于现在。")]})
         if contact.next_contact_date and contact.next_contact_date < timezone.localtime(contact.contacted_at).date():
@@ -148,10 +163,12 @@ def save_lead(lead: Lead, *, user) -> Lead:
         if lead.contact_id is not None and not ContactRecord.objects.restrict(user, "view").filter(
                 pk=lead.contact_id).exists():
             raise ValidationError({"contact": [_("该联络记录不存在或不在您的数据范围内。")]})
+        sources = [source for source in (lead.talent, lead.contact) if source is not None]
         if lead.region_id is None:
-            source = lead.talent or lead.contact
-            if source is not None:
-                lead.region_id = source.region_id
+            if sources:
+                lead.region_id = sources[0].region_id
+        else:
+            _check_region_holds(lead.region, [source.region for source in sources], "region")
         if lead.status == LeadStatus.NEW and lead.owner_id is None and getattr(user, "is_authenticated", False):
             lead.owner = user
         # Validated first: a lead with no region (none given, no talent or contact to take it

@@ -70,7 +70,7 @@ class ContactRequestTable(BaseTable):
 
     def render_status(self, record):
         # A select that saves on change (htmx), for those who may change the contact.
-        may_change = user_can(self.user, ContactRecord, "change")
+        may_change = user_can(self.user, ContactRequest, "change")
         return render_to_string("liaison/_request_status.html", {"record": record, "may_change": may_change,
                                                                     "status_choices": RequestStatus.choices})
 

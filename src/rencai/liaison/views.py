@@ -54,7 +54,7 @@ TALENT_SEARCH_LIMIT = 10
 
 
 def _talent_in_scope(user, pk, action: str = "view") -> Talent | None:
-    if not str(pk or "").isdigit():
+    if not str(pk or "").isdecimal():
         return None
     return Talent.objects.restrict(user, action).select_related("region").filter(pk=pk).first()
 
@@ -288,7 +288,7 @@ class LeadViews(ViewSet):
         user = request.user
         initial = {}
         contact = None
-        if str(request.GET.get("contact") or "").isdigit():
+        if str(request.GET.get("contact") or "").isdecimal():
             contact = ContactRecord.objects.restrict(user, "view").filter(pk=request.GET["contact"]).first()
         if contact is not None:
             talents = list(contact.talents.values_list("pk", flat=True)[:2])
@@ -338,11 +338,9 @@ def _worklist_choices(request):
     user = request.user
     kind = request.GET.get("kind") if request.GET.get("kind") in worklists.KINDS else worklists.OVERDUE
     counties = list(region_choices(user).filter(level=RegionLevel.COUNTY))
-    region = next((r for r in counties if str(r.pk) == request.GET.get("region")), None)
     officers = list(liaison_officer_queryset(user))
-    wanted = request.GET.get("officer")
-    officer = worklists.NO_OFFICER if wanted == worklists.NO_OFFICER else next(
-        (o for o in officers if str(o.pk) == wanted), None)
+    # A value not found (another county's, a stale link) shows the whole list rather than an error.
+    region, officer, _errors = worklists.resolve_filters(user, request.GET.get("region"), request.GET.get("officer"))
     return kind, counties, region, officers, officer
 
 
@@ -399,7 +397,7 @@ def worklist_assign(request):
     if not user_can(user, Talent, "change"):
         raise PermissionDenied
     form = AssignOfficerForm(request.POST, user=user)
-    talents = Talent.objects.restrict(user, "change").filter(pk__in=[p for p in request.POST.getlist("pk") if p.isdigit()])
+    talents = Talent.objects.restrict(user, "change").filter(pk__in=[p for p in request.POST.getlist("pk") if p.isdecimal()])
     if not talents.exists():
         messages.warning(request, _("请先勾选要分配联络员的人才。"))
     elif not form.is_valid():
@@ -425,6 +423,10 @@ def worklist_confirm_lost(request):
     talent = _talent_in_scope(user, request.POST.get("talent"), "change")
     if talent is None:
         raise Http404
+    if not ContactState.objects.filter(talent=talent, failed_attempts__gte=LOST_AFTER).exists():
+        # Only what repeated failed attempts suggest is confirmed here; otherwise edit the talent.
+        messages.error(request, _("“%(name)s”尚未连续多次未联系上，不能在此确认失联。") % {"name": talent.name})
+        return redirect(_worklist_back(request))
     try:
         talent_services.bulk_update_talents(Talent.objects.restrict(user, "change").filter(pk=talent.pk), user=user,
                                             changes={"status": TalentStatus.LOST})

@@ -320,7 +320,7 @@ def merge(request, pk, talent_pk):
                       {**page, **review_context(request, submission), **comparison_context(request, submission, talent)})
     take = {name for name in intake.person_fields(submission.kind) if request.POST.get(f"field_{name}") == intake.SUBMITTED}
     version = request.POST.get("version", "")
-    if not version.isdigit():
+    if not version.isdecimal():
         return HttpResponse(_("请求缺少记录版本，请刷新页面后重试。"), status=400)
     try:
         intake.merge_submission(submission, talent, user=request.user, take=take, expected_version=int(version))

@@ -18,6 +18,7 @@ from rencai.core.models import Region, User
 from rencai.liaison.models import ContactState
 from rencai.liaison.schedule import LOST_AFTER
 from rencai.talents.filters import regions_under
+from rencai.talents.forms import liaison_officer_queryset
 
 WEEK, OVERDUE, LOST = "week", "overdue", "lost"
 KINDS = {
@@ -45,6 +46,26 @@ def kind_condition(kind: str, today: dt.date) -> Q:
     if kind == LOST:
         return Q(failed_attempts__gte=LOST_AFTER)
     raise ValueError(f"unknown worklist {kind!r}")
+
+
+def resolve_filters(user, region_id, officer_id) -> tuple[Region | None, object, dict[str, str]]:
+    """The region and liaison officer a worklist asks for (ids as sent, or ``NO_OFFICER``),
+    each looked up within what ``user`` covers: ``(region, officer, errors)``, a value not found
+    being None with its error named."""
+    errors = {}
+    region = officer = None
+    if region_id not in (None, ""):
+        region = user.scope_regions().filter(pk=int(region_id)).first() if str(region_id).isdecimal() else None
+        if region is None:
+            errors["region"] = _("所选地区不存在，或不在您的数据范围内。")
+    if officer_id == NO_OFFICER:
+        officer = NO_OFFICER
+    elif officer_id not in (None, ""):
+        officer = (liaison_officer_queryset(user).filter(pk=int(officer_id)).first()
+                   if str(officer_id).isdecimal() else None)
+        if officer is None:
+            errors["officer"] = _("所选联络员不存在，或不在您的数据范围内。")
+    return region, officer, errors
 
 
 def worklist(user, kind: str, *, region: Region | None = None, officer=None, today: dt.date | None = None):

@@ -433,3 +433,28 @@ def test_worklists_page_by_cursor_with_a_count(client, city_admin, talents):
         seen.extend(row["next_due"] for row in body["items"])
         url = body["next"]
     assert len(seen) == 5 and seen == sorted(seen)
+
+
+def test_a_record_is_never_filed_under_a_county_its_talents_are_not_in(client, city_admin, yanhu_officer, talents):
+    """Even a user who covers both counties cannot file 河津's talent under 盐湖区, where 盐湖区's
+    officers would read about them; filing under the city, above both, is allowed."""
+    hejin = talents["hejin"].pk
+    response = _send(client, "post", "/contacts/", bearer(city_admin),
+                     {"talents": [hejin], "channel": "phone", "region": "140802"})
+    assert response.status_code == 422 and "region" in response.json()["errors"], response.content
+    response = _send(client, "post", "/leads/", bearer(city_admin),
+                     {"kind": "project", "title": "项目线索", "talent": hejin, "region": "140802"})
+    assert response.status_code == 422 and "region" in response.json()["errors"], response.content
+    assert not ContactRecord.objects.exists() and not Lead.objects.exists()
+    response = _send(client, "post", "/contacts/", bearer(city_admin),
+                     {"talents": [hejin], "channel": "phone", "region": "140800"})
+    assert response.status_code == 201, response.content
+    assert _send(client, "get", "/contacts/", bearer(yanhu_officer)).json()["items"] == []
+
+
+def test_a_time_without_a_zone_is_read_as_local_time(client, yanhu_officer, talents):
+    response = _send(client, "post", "/contacts/", bearer(yanhu_officer),
+                     {"talents": [talents["yanhu"].pk], "channel": "phone", "contacted_at": "2025-03-01T09:00:00"})
+    assert response.status_code == 201, response.content
+    contacted = ContactRecord.objects.get().contacted_at
+    assert timezone.localtime(contacted).replace(tzinfo=None) == dt.datetime(2025, 3, 1, 9, 0)

@@ -442,3 +442,20 @@ def test_the_tab_badge_counts_only_contacts_the_viewer_may_see(client, city_admi
 
     assert badge(city_admin) == 2
     assert badge(yanhu_officer) == 1
+
+
+def test_confirming_a_loss_needs_the_failed_attempts(client, yanhu_officer, talents):
+    record(yanhu_officer, [talents["yanhu"]], days_ago=3)  # reached: nothing suggests a loss
+    client.force_login(yanhu_officer)
+    assert client.post("/liaison/worklists/confirm-lost/", {"talent": talents["yanhu"].pk}).status_code == 302
+    assert Talent.objects.get(pk=talents["yanhu"].pk).status != TalentStatus.LOST
+
+
+def test_a_refused_form_does_not_name_talents_out_of_scope(client, yanhu_officer, talents):
+    """The requests' 提出人 choices come from the talents the form was sent with: another county's
+    talent sent by id is refused, and its name appears nowhere on the page shown again."""
+    client.force_login(yanhu_officer)
+    response = client.post("/liaison/contacts/add/", contact_form([talents["yanhu"].pk, talents["hejin"].pk]))
+    assert response.status_code == 200 and not ContactRecord.objects.exists()
+    page = response.content.decode()
+    assert "张伟" in page and "李刚" not in page
