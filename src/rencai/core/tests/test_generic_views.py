@@ -194,7 +194,7 @@ def contacts_tab():
     register_tab(OrgUnit, ObjectTab(
         "contacts", "联系人", "core/_revealed.html",
         get_context=lambda request, obj: {"value": f"{obj.name}的联系人"},
-        permission="core.change_orgunit", badge=lambda obj: 3,
+        permission="core.change_orgunit", badge=lambda obj, user: 3,
     ))
     yield
     _tabs["core.orgunit"].pop("contacts")
