@@ -9,11 +9,18 @@
   placeholder is refused with its name and the list of known ones. A 信息更新 campaign must
   carry ``{更新链接}``: each talent's signed, expiring update link (``intake.update_link``).
 - **Sending** (``start_sending`` → the job ``liaison.campaign_send`` → ``send_campaign``):
-  one ``CampaignRecipient`` per talent, queued or, for those who opted out, 已退订 at once; each
-  queued message is sent at most ``CAMPAIGN_SEND_PER_MINUTE`` a minute, and one that fails is
-  tried again after ``CAMPAIGN_RETRY_SECONDS``, doubled each time, up to
-  ``CAMPAIGN_MAX_ATTEMPTS`` attempts. The state is in the rows, so a send cut off by a restart
-  resumes with what is still queued.
+  one ``CampaignRecipient`` per talent, queued or, for those who opted out, 已退订 at once. Each
+  message is first claimed (queued → 发送中, by a conditional update that also re-checks the
+  opt-outs), then handed to the sender outside any transaction, then marked sent, or queued
+  again after ``CAMPAIGN_RETRY_SECONDS`` (doubled each time, up to ``CAMPAIGN_MAX_ATTEMPTS``
+  attempts), or failed. At most ``CAMPAIGN_SEND_PER_MINUTE`` messages a minute leave rencai in
+  all, whatever the number of jobs sending (the slots are reserved in one database row,
+  ``CampaignSendPace``). A send cut off by a restart resumes with what is still queued; a message
+  its vanished worker left 发送中 may or may not have gone out, so it is marked failed with that
+  reason, never sent blindly again: staff decide.
+- **Links.** ``{更新链接}``, ``{退订链接}`` and every e-mail's unsubscribe link are absolute
+  addresses built on ``settings.PUBLIC_URL``: without it (RENCAI_PUBLIC_URL) such a campaign is
+  refused before it starts.
 - **Opt-out** is for good: an ``OptOut`` row per talent and channel (or all channels), from the
   link at the foot of every e-mail or entered by staff; every later campaign skips the talent.
 
@@ -32,8 +39,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +57,7 @@ from rencai.liaison.models_campaigns import (
     CampaignChannel,
     CampaignKind,
     CampaignRecipient,
+    CampaignSendPace,
     CampaignStatus,
     OptOut,
     OptOutSource,
@@ -233,12 +241,18 @@ def opt_out(talent: Talent, channel: str = "", *, source: str = OptOutSource.STA
     return record
 
 
+def opted_out_q(channel: str) -> Exists:
+    """For recipient rows: whether their talent opted out of ``channel`` (or of every channel)."""
+    return Exists(OptOut.objects.filter(talent_id=OuterRef("talent_id")).filter(Q(channel=channel) | Q(channel="")))
+
+
 # --- audience -----------------------------------------------------------------------------------------------
 def audience(campaign: Campaign):
     """The talents the campaign goes to, in id order: within its maker's scope and its region."""
     talents = Talent.objects.all()
-    if campaign.created_by_id is not None:
-        talents = talents.restrict(campaign.created_by, "view")
+    maker = audience_user(campaign)
+    if maker is not None:
+        talents = talents.restrict(maker, "view")
     if campaign.region_only:
         talents = talents.filter(region_id=campaign.region_id)
     else:
@@ -247,9 +261,18 @@ def audience(campaign: Campaign):
     if campaign.pk is not None and campaign.talents.exists():
         talents = talents.filter(pk__in=campaign.talents.values("pk"))
     elif campaign.audience_query:
-        filterset = TalentFilterSet(QueryDict(campaign.audience_query), queryset=talents, user=campaign.created_by)
+        filterset = TalentFilterSet(QueryDict(campaign.audience_query), queryset=talents, user=maker)
         talents = filterset.qs
     return talents.order_by("pk")
+
+
+def audience_user(campaign: Campaign):
+    """Whose scope the audience is resolved in: the user who chose its saved view
+    (``audience_by``), else the maker; none for a greeting draft left as it was made (the talents
+    its region manages, or its list of birthdays)."""
+    if campaign.audience_by_id is not None:
+        return campaign.audience_by
+    return campaign.created_by if campaign.created_by_id is not None else None
 
 
 def address_of(talent: Talent, channel: str) -> str:
@@ -258,7 +281,9 @@ def address_of(talent: Talent, channel: str) -> str:
 
 def preview(campaign: Campaign, limit: int = PREVIEW_SIZE) -> list[dict]:
     """The first recipients' messages as they would go out, and whether each would be skipped."""
-    talents = list(audience(campaign).select_related("region")[:limit])
+    # Only the columns the placeholders and the address check read: no other personal field decrypted.
+    columns = ("name", "gender", "title", "position", "work_unit", "region__name", ADDRESS_FIELD[campaign.channel])
+    talents = list(audience(campaign).select_related("region").only(*columns)[:limit])
     skipped = opted_out([t.pk for t in talents], campaign.channel)
     return [{
         "talent": talent,
@@ -279,6 +304,23 @@ class NotSendable(ValidationError):
     pass
 
 
+LINK_PLACEHOLDERS = ("更新链接", "退订链接")
+
+
+def needs_public_url(campaign: Campaign) -> bool:
+    """Whether the campaign's messages carry links to rencai: every e-mail (its unsubscribe link),
+    and any message with {更新链接} or {退订链接}."""
+    used = set(placeholders_in(campaign.subject)) | set(placeholders_in(campaign.body))
+    return campaign.channel == CampaignChannel.EMAIL or any(name in used for name in LINK_PLACEHOLDERS)
+
+
+def check_public_url(campaign: Campaign) -> None:
+    if needs_public_url(campaign) and not settings.PUBLIC_URL:
+        raise NotSendable(_(
+            "尚未设置系统的公网访问地址，邮件中的退订链接和信息更新链接将无法打开，不能发送。"
+            "请系统管理员设置 RENCAI_PUBLIC_URL（如 https://rencai.example.gov.cn）后再发送。"))
+
+
 def start_sending(campaign: Campaign, *, user):
     """Queue the send of a draft (re-checked in scope, its template checked); audited."""
     with transaction.atomic():
@@ -289,6 +331,7 @@ def start_sending(campaign: Campaign, *, user):
         errors = check_campaign_template(kind=fresh.kind, channel=fresh.channel, subject=fresh.subject, body=fresh.body)
         if errors:
             raise NotSendable([message for messages in errors.values() for message in messages])
+        check_public_url(fresh)
         size = audience(fresh).count()
         if not size:
             raise NotSendable(_("发送对象中没有人才（请检查所用视图的筛选条件和数据范围）。"))
@@ -342,18 +385,36 @@ def prepare_recipients(campaign: Campaign) -> int:
 
 
 class Throttle:
-    """At most ``per_minute`` sends a minute, evenly spaced."""
+    """At most ``per_minute`` sends a minute, evenly spaced, across every sending job: each
+    ``wait`` reserves the next free slot in the one ``CampaignSendPace`` row (under its lock, a
+    short transaction), then sleeps until that slot."""
+
+    # A reservation further ahead than this is taken for a clock that moved back: start from now.
+    HORIZON = timedelta(hours=1)
 
     def __init__(self, per_minute: int):
         self.interval = timedelta(seconds=60 / per_minute)
-        self.next_at = None
+
+    def reserve(self):
+        """The moment this job's next message may leave."""
+        if not CampaignSendPace.objects.filter(pk=1).exists():
+            try:
+                with transaction.atomic():
+                    CampaignSendPace.objects.create(pk=1)
+            except IntegrityError:  # another job made it first
+                pass
+        with transaction.atomic():
+            pace = CampaignSendPace.objects.select_for_update().get(pk=1)
+            now = _now()
+            at = now if pace.next_at is None or pace.next_at < now or pace.next_at > now + self.HORIZON else pace.next_at
+            pace.next_at = at + self.interval
+            pace.save(update_fields=["next_at"])
+        return at
 
     def wait(self) -> None:
-        now = _now()
-        if self.next_at is not None and now < self.next_at:
-            _sleep((self.next_at - now).total_seconds())
-            now = self.next_at
-        self.next_at = now + self.interval
+        delay = (self.reserve() - _now()).total_seconds()
+        if delay > 0:
+            _sleep(delay)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -367,11 +428,24 @@ def _failure_text(exc: Exception) -> str:
     return _("发送出错（%(kind)s）") % {"kind": type(exc).__name__}
 
 
+def mark_interrupted(campaign: Campaign) -> int:
+    """Mark failed, with the reason, the messages a vanished worker left 发送中: each may or may
+    not have left, so none is sent again blindly. Called when a send (re)starts: the job system
+    runs a campaign's job in one worker at a time, so such rows are no live worker's."""
+    return CampaignRecipient.objects.filter(campaign=campaign, status=RecipientStatus.SENDING).update(
+        status=RecipientStatus.FAILED, next_attempt_at=None, error=_("发送中断，无法确认是否已发出（未自动重发，请核实后决定是否另行发送）"))
+
+
 def send_campaign(campaign: Campaign, *, progress=None, should_stop=None) -> dict[str, int]:
     """Send what is queued and due, retrying failures, until nothing is queued (or told to stop).
 
-    Safe to run again: it only ever sends rows still queued."""
+    Safe to run again: it only ever sends rows it claimed from queued."""
     prepare_recipients(campaign)
+    interrupted = mark_interrupted(campaign)
+    if interrupted:
+        logger.warning("campaign %s: %d messages left unconfirmed by an interrupted send", campaign.pk, interrupted)
+        audit.record(AuditAction.UPDATE, obj=campaign, changes={"interrupted": interrupted},
+                     message=_("发送中断的消息已标记为发送失败"))
     sender = sender_for(campaign.channel)
     throttle = Throttle(settings.CAMPAIGN_SEND_PER_MINUTE)
     recipients = CampaignRecipient.objects.filter(campaign=campaign)
@@ -393,18 +467,17 @@ def send_campaign(campaign: Campaign, *, progress=None, should_stop=None) -> dic
                     break
                 _sleep(min(max((upcoming - now).total_seconds(), 0.05), 5.0))
                 continue
-            out = opted_out([r.talent_id for r in batch], campaign.channel)
             for recipient in batch:
                 if should_stop and should_stop():
                     stopped = True
                     break
-                _send_one(campaign, recipient, sender, throttle, opted_out=recipient.talent_id in out)
+                _send_one(campaign, recipient, sender, throttle)
             if progress:
                 progress(total - queued.count(), total)
     finally:
         sender.close()
     counts = status_counts(campaign)
-    if not stopped and not counts[RecipientStatus.QUEUED]:
+    if not stopped and not counts[RecipientStatus.QUEUED] and not counts[RecipientStatus.SENDING]:
         with transaction.atomic():
             if Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
                     status=CampaignStatus.SENT, finished_at=_now()):
@@ -412,19 +485,34 @@ def send_campaign(campaign: Campaign, *, progress=None, should_stop=None) -> dic
     return counts
 
 
-def _send_one(campaign: Campaign, recipient: CampaignRecipient, sender, throttle: Throttle, *, opted_out: bool) -> None:
+def one_line(text: str) -> str:
+    """A rendered e-mail subject on one line: talent data may hold line breaks."""
+    return " ".join(text.splitlines()).strip()
+
+
+def claim(campaign: Campaign, recipient: CampaignRecipient) -> bool:
+    """Take a queued message for sending (queued → 发送中, one more attempt), unless its talent
+    opted out meanwhile (then it becomes 已退订). False when another worker took it, an opt-out
+    or a stop got there first: the caller then sends nothing."""
     rows = CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.QUEUED)
-    if opted_out:
-        rows.update(status=RecipientStatus.OPTED_OUT, next_attempt_at=None)
-        return
+    if rows.filter(~opted_out_q(campaign.channel)).update(status=RecipientStatus.SENDING, attempts=F("attempts") + 1):
+        return True
+    rows.filter(opted_out_q(campaign.channel)).update(status=RecipientStatus.OPTED_OUT, next_attempt_at=None)
+    return False
+
+
+def _send_one(campaign: Campaign, recipient: CampaignRecipient, sender, throttle: Throttle) -> None:
+    """Claim, send (outside any transaction: an SMTP round trip must not hold SQLite's write
+    lock), then record what became of one message."""
     talent = recipient.talent
     address = address_of(talent, campaign.channel)
     if not address:
-        rows.update(status=RecipientStatus.FAILED, next_attempt_at=None, error=_("没有%(field)s") % {
-            "field": Talent._meta.get_field(ADDRESS_FIELD[campaign.channel]).verbose_name})
+        CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.QUEUED).update(
+            status=RecipientStatus.FAILED, next_attempt_at=None, error=_("没有%(field)s") % {
+                "field": Talent._meta.get_field(ADDRESS_FIELD[campaign.channel]).verbose_name})
         return
     message = OutgoingMessage(
-        channel=campaign.channel, address=address, subject=render(campaign.subject, talent, campaign),
+        channel=campaign.channel, address=address, subject=one_line(render(campaign.subject, talent, campaign)),
         body=render(campaign.body, talent, campaign), talent=talent, campaign=campaign,
     )
     if campaign.channel == CampaignChannel.EMAIL:
@@ -432,16 +520,19 @@ def _send_one(campaign: Campaign, recipient: CampaignRecipient, sender, throttle
         if "退订链接" not in placeholders_in(campaign.body):
             message.body += "\n\n" + _("如不希望再收到此类邮件，请访问：%(url)s") % {"url": message.unsubscribe_url}
     throttle.wait()
-    attempts = recipient.attempts + 1
+    if not claim(campaign, recipient):
+        return
+    claimed = CampaignRecipient.objects.filter(pk=recipient.pk, status=RecipientStatus.SENDING)
+    attempts = claimed.values_list("attempts", flat=True).first() or recipient.attempts + 1
     try:
-        with transaction.atomic():
-            sender.send(message)
-            rows.update(status=RecipientStatus.SENT, attempts=attempts, sent_at=_now(), next_attempt_at=None, error="")
+        sender.send(message)
     except Exception as exc:  # noqa: BLE001  (any failure of one message is that message's, not the campaign's)
         logger.warning("campaign %s: recipient %s, attempt %d failed: %s", campaign.pk, recipient.pk, attempts,
                        type(exc).__name__)
         final = isinstance(exc, PermanentSendError) or attempts >= settings.CAMPAIGN_MAX_ATTEMPTS
-        rows.update(
-            status=RecipientStatus.FAILED if final else RecipientStatus.QUEUED, attempts=attempts,
+        claimed.update(
+            status=RecipientStatus.FAILED if final else RecipientStatus.QUEUED,
             next_attempt_at=None if final else _now() + retry_delay(attempts), error=_failure_text(exc),
         )
+        return
+    claimed.update(status=RecipientStatus.SENT, sent_at=_now(), next_attempt_at=None, error="")

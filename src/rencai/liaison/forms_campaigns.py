@@ -86,13 +86,21 @@ class CampaignForm(BaseModelForm):
         campaign = super().save(commit=False)
         view = self.views.get(self.cleaned_data.get("audience_view"))
         if view is not None:
+            # The view replaces the audience: a greeting draft's list of talents is dropped, and
+            # the view (the editing user's own) is resolved in the editing user's scope.
             campaign.audience_name, campaign.audience_query, campaign.region_only = view["name"], view["query"], False
-        if campaign.pk is None:
+            campaign.audience_by = self.user
+        if campaign.pk is None or campaign.created_by_id is None:
             campaign.created_by = self.user
         if commit:
             campaign.save()
             self.save_m2m()
         return campaign
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        if self.views.get(self.cleaned_data.get("audience_view")) is not None:
+            self.instance.talents.clear()
 
 
 class OptOutForm(BaseModelForm):

@@ -7,9 +7,10 @@ lunar-python (春节 is the first day of the first lunar month: 2025-01-29, 2026
 
 ``worklist(user)`` lists, within the user's scope, the festivals and birthdays of the next
 ``settings.GREETING_DAYS_AHEAD`` days and the drafts made for them. ``prepare_drafts()`` (the
-daily job ``liaison.greetings``) makes those drafts ahead of time: for each festival one draft
-per region that manages talents (addressed to the talents that region manages itself), for each
-day's birthdays one draft per region listing its talents. Staff review a draft, change its text
+daily job ``liaison.greetings``; started from the page, within the starter's scope) makes those
+drafts ahead of time: for each festival one draft per region that manages talents (addressed to
+the talents that region manages itself), for each day's birthdays one draft per region listing
+its talents. Staff review a draft, change its text
 or channel if they like, and send it like any campaign. Running it again changes nothing but
 adding talents registered since to a birthday draft not yet sent.
 """
@@ -195,11 +196,15 @@ def _office(region: Region) -> str:
     return _("%(region)s人才工作办公室") % {"region": region.name}
 
 
-def prepare_drafts(today: dt.date | None = None, days: int | None = None) -> dict[str, int]:
-    """Make the drafts of the coming days' festivals and birthdays that do not exist yet."""
+def prepare_drafts(today: dt.date | None = None, days: int | None = None, *, user=None) -> dict[str, int]:
+    """Make the drafts of the coming days' festivals and birthdays that do not exist yet: for the
+    whole city (the daily run, no ``user``), or within ``user``'s scope (started from the page by
+    a county officer: their regions' drafts only, their talents only, and counts of those)."""
     first, last = window(today, days)
     created = updated = 0
     talents = greeted_talents()
+    if user is not None:
+        talents = talents.restrict(user, "view")
     festivals = festivals_between(first, last)
     if festivals:
         region_ids = set(talents.values_list("region_id", flat=True).distinct())

@@ -37,7 +37,7 @@ def send_campaign(ctx):
     from rencai.liaison import campaigns
     from rencai.liaison.models import Campaign
 
-    campaign = Campaign.objects.select_related("region", "created_by").get(pk=ctx.params["campaign"])
+    campaign = Campaign.objects.select_related("region", "created_by", "audience_by").get(pk=ctx.params["campaign"])
 
     def progress(done: int, total: int) -> None:
         ctx.progress(done * 100 // max(total, 1), f"{done:,} / {total:,}")
@@ -57,5 +57,6 @@ def prepare_greetings(ctx):
     from rencai.liaison import greetings
 
     today = dt.date.fromisoformat(ctx.params["today"]) if ctx.params.get("today") else None
-    made = greetings.prepare_drafts(today)
+    # Started by a user (the page): within their scope. The daily command runs for the whole city.
+    made = greetings.prepare_drafts(today, user=ctx.user)
     return {"summary": "新建问候草稿 {created:,} 份，补充名单 {updated:,} 份".format(**made), **made}

@@ -49,6 +49,9 @@ class CampaignStatus(models.TextChoices):
 
 class RecipientStatus(models.TextChoices):
     QUEUED = "queued", _("待发送")
+    # Claimed by a sending job and handed to the sender; a row a vanished worker left so is not
+    # sent again but marked failed, with the reason (whether it went out is not known).
+    SENDING = "sending", _("发送中")
     SENT = "sent", _("已发送")
     FAILED = "failed", _("发送失败")
     OPTED_OUT = "opted_out", _("已退订")
@@ -73,6 +76,9 @@ class Campaign(RegionScopedModel):
     # The saved view's filters, copied when the campaign is made: a later change of the view does
     # not change whom a campaign already reviewed goes to.
     audience_query = models.TextField(_("筛选条件"), blank=True)
+    # Who chose that view: the audience is resolved in their data scope (the maker's when empty).
+    audience_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("选定发送对象的用户"), null=True, blank=True,
+                                    editable=False, on_delete=models.SET_NULL, related_name="+")
     region_only = models.BooleanField(_("仅本级管理的人才"), default=False,
                                       help_text=_("不含下级地区管理的人才（节日问候草稿按地区分别生成）。"))
     talents = models.ManyToManyField("talents.Talent", verbose_name=_("指定人才"), blank=True, related_name="+")
@@ -159,6 +165,21 @@ class OptOut(RencaiModel):
         return f"{self.talent} · {self.get_channel_display() or _('全部渠道')}"
 
 
+class CampaignSendPace(models.Model):
+    """The send-rate limit shared by every sending job: one row holding the earliest moment the
+    next campaign message may leave (each job reserves its slot here under the row's lock)."""
+
+    next_at = models.DateTimeField(_("下一条可发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送发送节奏")
+        verbose_name_plural = _("推送发送节奏")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.next_at}"
+
+
 class OutboxMessage(models.Model):
     """An SMS or WeChat message as the default sender keeps it (发件箱): for staff to see what went
     out, or to send on by hand, where no gateway is configured. Address and text are encrypted."""
@@ -188,6 +209,6 @@ class OutboxMessage(models.Model):
 
 
 __all__ = [
-    "Campaign", "CampaignChannel", "CampaignKind", "CampaignRecipient", "CampaignStatus", "OptOut", "OptOutSource",
+    "Campaign", "CampaignChannel", "CampaignKind", "CampaignRecipient", "CampaignSendPace", "CampaignStatus", "OptOut", "OptOutSource",
     "OutboxMessage", "RecipientStatus",
 ]

@@ -48,6 +48,7 @@ from rencai.liaison.models_campaigns import (
     RecipientStatus,
 )
 from rencai.liaison.views_intake import _city_name
+from rencai.talents.models import Talent
 
 TEMPLATES = "liaison/campaigns/"
 RECIPIENTS_SHOWN = 100
@@ -164,7 +165,10 @@ class CampaignViews(ViewSet):
 
     def get_detail_context(self, request, obj):
         may_change = user_can(request.user, Campaign, "change")
+        # Names and rendered messages are talent data: shown only to users who may view talents.
+        may_see_talents = user_can(request.user, Talent, "view")
         context = {
+            "may_see_talents": may_see_talents,
             "campaign": obj,
             "counts": campaigns.status_counts(obj),
             "status_labels": dict(RecipientStatus.choices),
@@ -174,13 +178,25 @@ class CampaignViews(ViewSet):
         }
         if obj.is_draft:
             try:
-                context["preview"] = campaigns.preview(obj)
+                if may_see_talents:
+                    context["preview"] = campaigns.preview(obj)
+                else:
+                    campaigns.check_template(obj.subject)
+                    campaigns.check_template(obj.body)
                 context["audience_size"] = campaigns.audience(obj).count()
             except ValidationError as exc:
                 context["template_errors"] = exc.messages
+            if not context.get("template_errors"):
+                try:
+                    campaigns.check_public_url(obj)
+                except ValidationError as exc:
+                    context["send_warning"] = exc.messages
+        elif not may_see_talents:
+            context["recipients"] = []
         else:
             wanted = request.GET.get("status")
-            rows = CampaignRecipient.objects.filter(campaign=obj).select_related("talent").order_by("id")
+            rows = (CampaignRecipient.objects.filter(campaign=obj).select_related("talent")
+                    .only("status", "attempts", "sent_at", "error", "talent__name").order_by("id"))
             if wanted in RecipientStatus.values:
                 rows = rows.filter(status=wanted)
             context["recipients"] = list(rows[:RECIPIENTS_SHOWN])
@@ -235,7 +251,7 @@ class OptOutViews(ViewSet):
 
     def get_initial(self, request):
         talent = request.GET.get("talent")
-        return {"talent": talent} if talent and talent.isdigit() else {}
+        return {"talent": talent} if talent and talent.isdecimal() and talent.isascii() else {}
 
     def save_object(self, request, obj, form, created):
         # An opt-out already covering the channel is kept as it is; the page then shows that one.

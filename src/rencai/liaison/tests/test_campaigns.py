@@ -374,9 +374,10 @@ def test_update_links_in_an_update_campaign_verify_with_intakes_signer(people, c
     assert all("[本人信息更新链接]" in row["body"] and "?t=" not in row["body"] for row in preview)
 
 
-@override_settings(EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend")
 def test_the_file_backend_writes_each_message(people, city_admin, settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = str(tmp_path)
+    settings.PUBLIC_URL = "https://rencai.example.gov.cn"
     campaign = make_campaign(city_admin, region_code="140802", channel=CampaignChannel.EMAIL, subject="通讯", body="{称谓}")
     send(campaign, city_admin)
     written = "".join(path.read_text() for path in tmp_path.iterdir())
@@ -414,3 +415,146 @@ def test_a_campaign_message_is_not_a_contact_record(people, city_admin):
     send(make_campaign(city_admin, region_code="140802"), city_admin)
     assert not ContactRecord.objects.exists()
     assert ContactState.objects.get(talent=people.wang).next_due == before
+
+
+# --- claims: each message sent once, opt-outs honoured to the last moment ------------------------------------
+class WorkerDied(BaseException):
+    """The worker vanishing mid-send (a restart, a kill): nothing after it in the worker runs."""
+
+
+class RecordingSender(OutboxSender):
+    """Records each message handed to it; ``after_send(message)`` runs once it has "left"."""
+
+    sent: list[str] = []
+    after_send = None
+
+    def send(self, message):
+        RecordingSender.sent.append(message.talent.name)
+        super().send(message)
+        if RecordingSender.after_send is not None:
+            RecordingSender.after_send(message)
+
+
+@pytest.fixture
+def recording(settings):
+    settings.CAMPAIGN_SMS_SENDER = f"{__name__}.RecordingSender"
+    settings.CAMPAIGN_SEND_PER_MINUTE = 6000
+    RecordingSender.sent = []
+    RecordingSender.after_send = None
+    yield RecordingSender
+    RecordingSender.after_send = None
+
+
+def test_a_worker_that_dies_after_sending_does_not_cause_a_second_send(people, city_admin, clock, recording):
+    campaign = make_campaign(city_admin, region_code="140802")
+    campaigns.start_sending(campaign, user=city_admin)
+
+    def die(message):
+        recording.after_send = None
+        raise WorkerDied
+
+    recording.after_send = die
+    with pytest.raises(WorkerDied):
+        campaigns.send_campaign(campaign)
+    assert recording.sent == ["王晓东"]
+    # The job runs again (resumed): 王晓东's message may have left, so it is not sent again but
+    # marked failed with the reason, for staff to decide.
+    campaigns.send_campaign(campaign)
+    assert recording.sent == ["王晓东", "李芳"]
+    wang = campaign.recipients.get(talent=people.wang)
+    assert wang.status == RecipientStatus.FAILED and "无法确认是否已发出" in wang.error and wang.attempts == 1
+    assert statuses(campaign)["李芳"] == RecipientStatus.SENT
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT
+    assert AuditEntry.objects.filter(object_id=str(campaign.pk), changes__interrupted=1).exists()
+
+
+def test_an_opt_out_recorded_during_a_batch_is_honoured(people, city_admin, clock, recording):
+    campaign = make_campaign(city_admin, region_code="140802")
+    campaigns.start_sending(campaign, user=city_admin)
+
+    def li_opts_out(message):  # 李芳 clicks the link while the batch holding her message is being sent
+        if message.talent == people.wang:
+            campaigns.opt_out(people.li, CampaignChannel.SMS, source=OptOutSource.LINK)
+
+    recording.after_send = li_opts_out
+    campaigns.send_campaign(campaign)
+    assert recording.sent == ["王晓东"]
+    assert statuses(campaign)["李芳"] == RecipientStatus.OPTED_OUT
+
+
+def test_an_opt_out_of_a_queued_row_is_checked_at_claim_time(people, city_admin, clock, recording):
+    campaign = make_campaign(city_admin, region_code="140802")
+    campaigns.start_sending(campaign, user=city_admin)
+    campaigns.prepare_recipients(campaign)
+    li = campaign.recipients.select_related("talent").get(talent=people.li)
+    # An opt-out whose queued rows were not updated (made before the row existed, say).
+    OptOut.objects.create(talent=people.li, channel="", source=OptOutSource.STAFF)
+    assert not campaigns.claim(campaign, li)
+    li.refresh_from_db()
+    assert li.status == RecipientStatus.OPTED_OUT and li.attempts == 0
+
+
+def test_two_workers_sending_the_same_batch_send_each_message_once(people, city_admin, clock, recording):
+    campaign = make_campaign(city_admin, region_code="140802")
+    campaigns.start_sending(campaign, user=city_admin)
+    campaigns.prepare_recipients(campaign)
+    batch = list(campaign.recipients.select_related("talent__region").order_by("id"))  # both read the same batch
+    other_worker_ran = []
+
+    def other_worker(message):
+        # While worker A's first message is out, worker B goes through the same batch.
+        if not other_worker_ran:
+            other_worker_ran.append(True)
+            sender_b, throttle_b = RecordingSender("sms"), campaigns.Throttle(6000)
+            for recipient in batch:
+                campaigns._send_one(campaign, recipient, sender_b, throttle_b)
+
+    recording.after_send = other_worker
+    sender_a, throttle_a = RecordingSender("sms"), campaigns.Throttle(6000)
+    for recipient in batch:
+        campaigns._send_one(campaign, recipient, sender_a, throttle_a)
+    assert sorted(recording.sent) == ["李芳", "王晓东"]
+    assert OutboxMessage.objects.filter(campaign=campaign).count() == 2
+    assert set(statuses(campaign).values()) == {RecipientStatus.SENT, RecipientStatus.FAILED}  # 赵强: no number
+    assert all(r.attempts == 1 for r in campaign.recipients.filter(status=RecipientStatus.SENT))
+
+
+def test_the_send_rate_is_shared_by_every_sending_job(clock, refdata):
+    # Two campaign jobs sending at once: each reserves its slots in the same row.
+    first, second = campaigns.Throttle(60), campaigns.Throttle(60)
+    left = []
+    for throttle in (first, second, first, second):
+        throttle.wait()
+        left.append(clock.now)
+    gaps = [(b - a).total_seconds() for a, b in zip(left, left[1:], strict=False)]
+    assert gaps == [1.0, 1.0, 1.0], gaps
+
+
+# --- links need the public address; subjects stay on one line -------------------------------------------------
+@override_settings(PUBLIC_URL="")
+@pytest.mark.parametrize(("channel", "body"), [
+    (CampaignChannel.EMAIL, "{称谓}：家乡新闻"),
+    (CampaignChannel.SMS, "{称谓}请核对：{更新链接}"),
+    (CampaignChannel.SMS, "{称谓}：家乡新闻。退订：{退订链接}"),
+])
+def test_without_the_public_url_a_campaign_with_links_is_not_started(people, city_admin, channel, body):
+    campaign = make_campaign(city_admin, region_code="140802", channel=channel, subject="通讯", body=body)
+    with pytest.raises(campaigns.NotSendable, match="RENCAI_PUBLIC_URL"):
+        campaigns.start_sending(campaign, user=city_admin)
+    campaign.refresh_from_db()
+    assert campaign.is_draft and not Job.objects.exists()
+    # One without links goes out.
+    send(make_campaign(city_admin, region_code="140802", body="{称谓}您好"), city_admin)
+
+
+@override_settings(PUBLIC_URL="https://rencai.example.gov.cn")
+def test_a_line_break_in_talent_data_does_not_break_the_subject(people, city_admin):
+    people.wang.work_unit = "清华大学\r\nBcc: x@example.cn"
+    people.wang.save(update_fields=["work_unit"])
+    campaign = make_campaign(city_admin, region_code="140802", channel=CampaignChannel.EMAIL,
+                             subject="{单位}校友，家乡通讯", body="{称谓}")
+    send(campaign, city_admin)
+    letter = next(m for m in mail.outbox if m.to == ["wxd@example.cn"])
+    assert letter.subject == "清华大学 Bcc: x@example.cn校友，家乡通讯"
+    assert statuses(campaign)["王晓东"] == RecipientStatus.SENT

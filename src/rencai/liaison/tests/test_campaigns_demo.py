@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_demo_makes_campaigns_that_work(refdata, settings):
     settings.CAMPAIGN_SEND_PER_MINUTE = 100_000
+    settings.PUBLIC_URL = "https://rencai.example.gov.cn"  # the 信息更新 campaign carries links
     context = run_demo(seed=1, password=PASSWORD)
     newsletter = Campaign.objects.get(kind=CampaignKind.NEWSLETTER)
     counts = campaigns.status_counts(newsletter)

@@ -228,3 +228,97 @@ def test_a_sent_campaigns_page_and_the_greetings_read_a_fixed_number_of_queries(
     assert bigger.recipients.count() > campaign.recipients.count() + 7
     assert queries(reverse("campaign_detail", args=[bigger.pk])) == few
     assert queries(reverse("greeting_list")) == few_greetings
+
+
+# --- review fixes -----------------------------------------------------------------------------------------------
+def test_choosing_a_view_on_a_greeting_draft_replaces_its_list(client, yanhu_officer, talents):
+    make_talent(yanhu_officer, name="李芳", region_code="140802", mobile="13812340002")
+    greeting = Campaign.objects.create(name="生日祝福", kind="birthday", channel=CampaignChannel.SMS, body="{称谓}生日快乐",
+                                       region=region("140802"), audience_name="当日生日的人才")
+    greeting.talents.add(talents["wang"])
+    assert list(campaigns.audience(greeting).values_list("name", flat=True)) == ["王晓东"]
+    view = talent_services.save_view(yanhu_officer, "talents.talent", name="李芳", query="q=李芳", columns=[])
+    client.force_login(yanhu_officer)
+    values = form_values(body(client.get(reverse("campaign_edit", args=[greeting.pk]))))
+    values["audience_view"] = view["id"]
+    response = client.post(reverse("campaign_edit", args=[greeting.pk]), values)
+    assert response.status_code == 302, body(response)
+    greeting.refresh_from_db()
+    assert not greeting.talents.exists() and greeting.audience_name == "李芳"
+    assert (greeting.created_by, greeting.audience_by) == (yanhu_officer, yanhu_officer)
+    assert list(campaigns.audience(greeting).values_list("name", flat=True)) == ["李芳"]
+
+
+def test_a_view_chosen_on_an_edit_is_resolved_in_the_editors_scope(client, city_admin, yanhu_officer, talents):
+    campaign = draft(city_admin, region_code="140800")  # the city admin's, filed under the city
+    view = talent_services.save_view(yanhu_officer, "talents.talent", name="全部", query="", columns=[])
+    campaign.region = region("140802")
+    campaign.save(update_fields=["region"])
+    client.force_login(yanhu_officer)
+    values = form_values(body(client.get(reverse("campaign_edit", args=[campaign.pk]))))
+    values["audience_view"] = view["id"]
+    assert client.post(reverse("campaign_edit", args=[campaign.pk]), values).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.created_by == city_admin and campaign.audience_by == yanhu_officer
+    assert campaigns.audience_user(campaign) == yanhu_officer
+
+
+def test_talent_names_need_the_talent_view_permission(client, city_admin, talents):
+    from django.contrib.auth.models import Permission
+
+    from rencai.core.models import Role
+    from rencai.core.testing import make_user
+
+    role = Role.objects.create(code="campaign_reader", name="推送查看员", all_regions=True)
+    role.permissions.set(Permission.objects.filter(content_type__app_label="liaison", codename="view_campaign"))
+    reader = make_user("reader", roles=["campaign_reader"], regions=["140800"])
+    assert reader.has_perm("liaison.view_campaign") and not reader.has_perm("talents.view_talent")
+    pending = draft(city_admin)
+    sent = draft(city_admin)
+    campaigns.start_sending(sent, user=city_admin)
+    assert Worker("w").run_once() == "succeeded"
+
+    client.force_login(city_admin)
+    assert "王晓东" in body(client.get(reverse("campaign_detail", args=[pending.pk])))
+    assert "王晓东" in body(client.get(reverse("campaign_detail", args=[sent.pk])))
+    client.force_login(reader)
+    for campaign in (pending, sent):
+        page = client.get(reverse("campaign_detail", args=[campaign.pk]))
+        assert page.status_code == 200
+        assert "王晓东" not in body(page) and "王教授" not in body(page) and "没有查看人才信息的权限" in body(page)
+
+
+def test_a_talent_number_from_the_query_string_must_be_ascii_digits(client, yanhu_officer, talents):
+    client.force_login(yanhu_officer)
+    page = client.get(reverse("optout_add") + "?talent=²")
+    assert page.status_code == 200 and "²" not in body(page)
+
+
+def test_a_county_officer_prepares_greetings_for_their_own_county_only(client, city_admin, yanhu_officer, talents):
+    soon = dt.date.today() + dt.timedelta(days=1)
+    if (soon.month, soon.day) == (2, 29):
+        soon += dt.timedelta(days=1)
+    make_talent(city_admin, name="生日甲", birth_date=soon.replace(year=1980), mobile="13912340001")
+    make_talent(city_admin, name="生日乙", region_code="140882", birth_date=soon.replace(year=1985))
+    client.force_login(yanhu_officer)
+    assert "生成问候草稿" in body(client.get(reverse("greeting_list")))
+    assert client.post(reverse("greeting_prepare")).status_code == 302
+    assert Worker("w").run_once() == "succeeded"
+    assert set(Campaign.objects.values_list("region__code", flat=True)) == {"140802"}
+    job = __import__("rencai.core.models", fromlist=["Job"]).Job.objects.get(kind="liaison.greetings")
+    assert job.result["created"] == Campaign.objects.count()
+    draft_of_day = Campaign.objects.get(occasion=f"birthday:{soon.isoformat()}")
+    assert set(draft_of_day.talents.values_list("name", flat=True)) == {"生日甲"}
+
+
+def test_without_the_public_url_the_page_warns_and_sending_is_refused(client, city_admin, talents, settings):
+    settings.PUBLIC_URL = ""
+    campaign = draft(city_admin, subject="家乡通讯")
+    campaign.channel = CampaignChannel.EMAIL
+    campaign.save(update_fields=["channel"])
+    client.force_login(city_admin)
+    assert "RENCAI_PUBLIC_URL" in body(client.get(reverse("campaign_detail", args=[campaign.pk])))
+    response = client.post(reverse("campaign_send", args=[campaign.pk]), {"confirm": "on"}, follow=True)
+    assert "请系统管理员设置 RENCAI_PUBLIC_URL" in body(response)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.DRAFT
