@@ -1,4 +1,5 @@
-"""How long ``rencai demo --size N`` takes: the registry's demo data at scale, search index included.
+"""How long ``rencai demo --size N`` takes: the demo data at scale (the registry with its search
+index, and the liaison area's contact histories and schedules).
 
 Builds a scratch database (an SQLite file, or a PostgreSQL database named
 ``rencai_bench_demo``), runs ``rencai init --no-static`` in it, then times the command a user
@@ -35,6 +36,7 @@ def counts(env: dict[str, str]) -> dict[str, int]:
     import django
 
     django.setup()
+    from rencai.liaison.models import ContactRecord, ContactState
     from rencai.talents.models import Talent, TalentEducation, TalentSearchTerm, TalentWork
 
     result = {
@@ -43,6 +45,8 @@ def counts(env: dict[str, str]) -> dict[str, int]:
         "search terms": TalentSearchTerm.objects.count(),
         "education rows": TalentEducation.objects.count(),
         "work rows": TalentWork.objects.count(),
+        "contacts": ContactRecord.objects.count(),
+        "schedules": ContactState.objects.count(),
     }
     from django.db import connections
 
@@ -82,7 +86,8 @@ def main() -> None:
         notes = (
             f"{made['talents']:,} talents ({made['native']:,} 在外, {made['talents'] - made['native']:,} 本土), "
             f"{made['education rows']:,} education and {made['work rows']:,} work history rows and "
-            f"{made['search terms']:,} search terms in {seconds / 60:.1f} min ({rate:,.0f} talents/s), "
+            f"{made['search terms']:,} search terms, {made['contacts']:,} contact records and "
+            f"{made['schedules']:,} liaison schedules in {seconds / 60:.1f} min ({rate:,.0f} talents/s), "
             f"{verdict} the {TARGET_SECONDS // 60}-minute target"
             + (f"; the database file ends at {size_mb:,.0f} MiB" if size_mb else "")
             + ". One run (median and p95 are the same figure), timed around the whole command in its own process."
