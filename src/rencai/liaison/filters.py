@@ -20,14 +20,18 @@ from rencai.talents.forms import liaison_officer_queryset
 
 
 class _ScopedFilterSet(django_filters.FilterSet):
-    """Region and staff choices narrowed to what the user covers; every filter optional, since
-    the API builds only the filters a request sent (``api.filtering.sent_filters_only``)."""
+    """Region and staff choices narrowed to what the user covers, and 「全部」 as every list's
+    empty choice; every filter optional, since the API builds only the filters a request sent
+    (``api.filtering.sent_filters_only``)."""
 
     staff_filters: tuple[str, ...] = ()
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        for declared in self.filters.values():
+            if isinstance(declared, django_filters.ModelChoiceFilter):
+                declared.extra["empty_label"] = _("全部")
         if user is not None:
             if "region" in self.filters:
                 self.filters["region"].queryset = region_choices(user)

@@ -16,9 +16,9 @@ register_menu(
             MenuItem("工作清单", "worklist", "liaison.view_contactstate"),
             MenuItem("线索", "lead_list", "liaison.view_lead"),
             MenuItem("信息采集审核", "intakesubmission_list", "liaison.view_intakesubmission"),
-            MenuItem("联络活动", "campaign_list", "liaison.view_campaign"),
+            MenuItem("推送活动", "campaign_list", "liaison.view_campaign"),
             MenuItem("节日问候", "greeting_list", "liaison.view_campaign"),
-            MenuItem("发送队列", "outbox_list", "liaison.view_outboxmessage"),
+            MenuItem("发件箱", "outbox_list", "liaison.view_outboxmessage"),
             MenuItem("退订名单", "optout_list", "liaison.view_optout"),
             # The city administrator's: other roles may read the rules but not change them.
             MenuItem("联络周期", "cadencerule_list", "liaison.change_cadencerule"),

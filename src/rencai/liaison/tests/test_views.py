@@ -459,3 +459,10 @@ def test_a_refused_form_does_not_name_talents_out_of_scope(client, yanhu_officer
     assert response.status_code == 200 and not ContactRecord.objects.exists()
     page = response.content.decode()
     assert "张伟" in page and "李刚" not in page
+
+
+def test_list_filters_offer_all_as_their_empty_choice(client, city_admin):
+    client.force_login(city_admin)
+    for url in ("/liaison/contacts/", "/liaison/leads/", "/liaison/campaigns/"):
+        form = client.get(url).context["listing"].filterset.form
+        assert form.fields["region"].empty_label == "全部", url
