@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "rencai.talents",
     "rencai.imports",
     "rencai.liaison",
+    "rencai.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,7 @@ STATICFILES_DIRS = [
     ("vendor/tabler", NODE_MODULES / "@tabler" / "core" / "dist"),
     ("vendor/tabler-icons", NODE_MODULES / "@tabler" / "icons-webfont" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.is_dir()]
 STORAGES = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("rencai.core.urls")),
     path("talents/", include("rencai.talents.urls")),
     path("imports/", include("rencai.imports.urls")),
+    path("dashboards/", include("rencai.dashboards.urls")),
     path("liaison/review/", include(urls_intake.review_urlpatterns)),
     path("liaison/", include("rencai.liaison.urls")),
     path("join/unsubscribe/", include(urls_campaigns.public_urlpatterns)),

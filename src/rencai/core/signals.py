@@ -72,10 +72,12 @@ def log_m2m(sender, instance, action, model, pk_set, reverse, **kwargs):
 
 @receiver(post_migrate)
 def sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
-    # Runs once per migrate, after the last app's permissions exist.
+    # Runs once per migrate, after the last app's permissions exist: post_migrate is sent for
+    # the apps that have models only.
     from django.apps import apps
 
-    if app_config is None or app_config.label != list(apps.get_app_configs())[-1].label:
+    with_models = [a for a in apps.get_app_configs() if a.models_module is not None]
+    if app_config is None or app_config.label != with_models[-1].label:
         return
     from rencai.core.roles import sync_builtin_roles
 

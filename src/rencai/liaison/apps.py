@@ -10,4 +10,4 @@ class LiaisonConfig(AppConfig):
     verbose_name = _("联络服务")
 
     def ready(self) -> None:
-        from rencai.liaison import menus, receivers, tabs  # noqa: F401  (sidebar, state upkeep, talent tabs)
+        from rencai.liaison import dashboard, menus, receivers, tabs  # noqa: F401  (cockpit section, sidebar, state upkeep, talent tabs)

@@ -27,6 +27,7 @@ The same seed gives the same people: every draw comes from the generator's own s
 from __future__ import annotations
 
 import datetime as dt
+import random
 from bisect import bisect_right
 from itertools import accumulate
 
@@ -47,6 +48,7 @@ from rencai.talents.models import Tag, Talent, TalentDatabase, TalentEducation, 
 SMALL_CITY = {TalentKind.NATIVE: 1600, TalentKind.LOCAL: 600}
 SIZE_IS_A_COUNT_FROM = 1000
 BATCH_SIZE = 5000
+REGISTRY_YEARS = 6  # the registry's entry dates (created_at) span this many years back from the run
 AS_OF = dt.date(2026, 1, 1)  # ages and dates are counted from here, so a seed means the same data any day
 MOBILE_BASE = 17010000000  # 170-1000-0000 … 171-0999-9999, away from core's 170-0000-xxxx
 MOBILE_SPAN = 10**8
@@ -121,6 +123,11 @@ class _TalentFactory:
         self._load_names()
         self._load_work_data()
         now = timezone.now()
+        # When each talent was entered (入库): its own generator, so the people stay the same
+        # whatever is drawn here, counted back from the day of the run like the contact history.
+        self.registered_rng = random.Random(f"{context.seed}-registered")
+        self.registered_until = timezone.localtime(now)
+        self._stamp = connections[router.db_for_write(Talent)].ops.adapt_datetimefield_value
         self.writers = {model: BulkWriter(model, now) for model in (
             TalentEducation, TalentWork, Talent.databases.through, Talent.tags.through)}
         self.writers[Talent] = BulkWriter(Talent, now, with_pk=True)
@@ -402,6 +409,7 @@ class _TalentFactory:
             research_fields="；".join(fields), skills=skills, honours=honours,
             liaison_officer_id=liaison_id, status=status, consent_date=consent_date, consent_scope=consent_scope,
             consent_method=consent_method, source=source, source_ref=source_ref, notes=notes, region_id=region_id,
+            created_at=self.registered(),
         )
         database_ids = []
         database = self.databases.get(kind)
@@ -415,6 +423,15 @@ class _TalentFactory:
                                       place_name, place_short, county_name, work_country) \
             if rng.random() < 0.25 else []
         return values, (database_ids, tag_ids, education_rows, work_rows)
+
+    def registered(self):
+        """When the talent was entered: over the last ``REGISTRY_YEARS`` years, more of them in
+        recent years, as a registry grows once an office keeps it."""
+        rng = self.registered_rng
+        days_ago = int(REGISTRY_YEARS * 365.2425 * (1 - rng.random() ** 0.7))
+        moment = self.registered_until - dt.timedelta(days=days_ago, seconds=rng.randrange(8 * 3600))
+        stamp = min(moment, self.registered_until)
+        return self._stamp(stamp)
 
     def id_number(self, county_code: str, birth: dt.date, gender: str) -> str:
         """A valid, unused 18-digit number: address code, birth date, sequence (parity = gender), check."""

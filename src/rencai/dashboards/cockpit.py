@@ -1,0 +1,157 @@
+"""The cockpit's building blocks: sections of charts and headline figures, and the query they
+all answer.
+
+Every area adds its own ``Section`` (``register_section``) with the charts and figures it
+computes from a ``CockpitQuery``: the viewer, the cockpit's filters and, from them, the talents
+in the viewer's data scope that the filters keep. The page, the statistics API, the .xlsx
+download of a chart and the printed report all read the same sections, so a new area is one
+small module::
+
+    register_section(Section("liaison", "联络服务", order=20, permission="liaison.view_contactrecord",
+                             figures=liaison_figures, charts=(Chart("contact_channels", …), …)))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+
+from rencai.talents.models import Talent
+
+ChartKind = str  # "bar" (categories along x), "hbar" (long labels, bars across), "pie", "line"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One bar, slice or point: its label, its count, and the talent list it drills down to."""
+
+    label: str
+    value: int
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A headline figure, with the same figure a year before when there is one to compare."""
+
+    key: str
+    label: str
+    value: int
+    previous: int | None = None
+    previous_label: str = ""
+    link: str | None = None
+
+    @property
+    def change(self) -> float | None:
+        """The change against ``previous`` in per cent (None when there is nothing to compare)."""
+        if self.previous is None or self.previous == 0:
+            return None
+        return round((self.value - self.previous) * 100 / self.previous, 1)
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    kind: ChartKind
+    compute: Callable[[CockpitQuery], list[Item]]
+    note: str = ""
+    wide: bool = False  # takes a whole row of the page
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    order: int
+    permission: str
+    charts: tuple[Chart, ...] = ()
+    figures: Callable[[CockpitQuery], list[Figure]] | None = None
+
+    def visible_to(self, user) -> bool:
+        return user.has_perm(self.permission)
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def register_section(section: Section) -> None:
+    _SECTIONS[section.key] = section
+
+
+def sections_for(user) -> list[Section]:
+    return sorted((s for s in _SECTIONS.values() if s.visible_to(user)), key=lambda s: (s.order, s.key))
+
+
+def find_chart(user, key: str) -> Chart | None:
+    for section in sections_for(user):
+        for chart in section.charts:
+            if chart.key == key:
+                return chart
+    return None
+
+
+# --- the query --------------------------------------------------------------------------------------
+# The cockpit's filter names as the talent list knows them, for drill-down links.
+LIST_PARAMETERS = {
+    "kind": "kind", "tier": "tier", "region": "region", "database": "databases",
+    "registered_from": "registered_from", "registered_to": "registered_to",
+}
+
+
+@dataclass
+class CockpitQuery:
+    """What every chart is computed from: ``user`` and the cleaned cockpit filters."""
+
+    user: object
+    filters: dict = field(default_factory=dict)
+    today: dt.date = field(default_factory=timezone.localdate)
+
+    @cached_property
+    def talents(self):
+        """The talents in the viewer's scope that the filters keep."""
+        qs = Talent.objects.restrict(self.user, "view")
+        f = self.filters
+        if f.get("kind"):
+            qs = qs.filter(kind=f["kind"])
+        if f.get("tier"):
+            qs = qs.filter(tier=f["tier"])
+        if f.get("region"):
+            qs = qs.filter(region__in=f["region_ids"])
+        if f.get("database"):
+            qs = qs.filter(databases=f["database"])
+        if f.get("registered_from"):
+            qs = qs.filter(created_at__gte=start_of(f["registered_from"]))
+        if f.get("registered_to"):
+            qs = qs.filter(created_at__lt=start_of(f["registered_to"] + dt.timedelta(days=1)))
+        return qs
+
+    def list_parameters(self) -> dict[str, str]:
+        """The cockpit filters as talent-list parameters."""
+        out = {}
+        for name, param in LIST_PARAMETERS.items():
+            value = self.filters.get(name)
+            if value in (None, ""):
+                continue
+            out[param] = value.isoformat() if isinstance(value, dt.date) else str(getattr(value, "pk", value))
+        return out
+
+    def talent_link(self, **extra) -> str:
+        """The talent list with the cockpit's filters and ``extra`` (a chart's own value)."""
+        params = self.list_parameters()
+        for key, value in extra.items():
+            if value is None:
+                continue
+            params[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
+        return f"{reverse('talent_list')}?{urlencode(params)}"
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """The first moment of ``day`` in the site's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -1,0 +1,227 @@
+"""The registry's section of the cockpit (人才结构): headline figures and the distributions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth, TruncYear
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, Section, register_section, start_of
+from rencai.dashboards.statistics import NOT_FILLED, by_choices, by_county, by_dictionary, by_region, words
+from rencai.talents.choices import CATEGORY_DICTIONARY, Gender, TalentKind, TalentStatus, UnitType
+from rencai.talents.filters import years_ago
+from rencai.talents.models import TalentDatabase
+
+
+def same_day_last_year(day: dt.date) -> dt.date:
+    return years_ago(day, 1)
+
+
+def registry_figures(query: CockpitQuery) -> list[Figure]:
+    talents = query.talents
+    today = query.today
+    year_start = dt.date(today.year, 1, 1)
+    last_year_day = same_day_last_year(today)
+    tomorrow = start_of(today + dt.timedelta(days=1))
+    a_year_ago = start_of(last_year_day + dt.timedelta(days=1))
+    counts = talents.order_by().aggregate(
+        total=Count("pk"),
+        total_year_ago=Count("pk", filter=Q(created_at__lt=a_year_ago)),
+        native=Count("pk", filter=Q(kind=TalentKind.NATIVE)),
+        local=Count("pk", filter=Q(kind=TalentKind.LOCAL)),
+        tiered=Count("pk", filter=Q(tier__isnull=False)),
+        new=Count("pk", filter=Q(created_at__gte=start_of(year_start), created_at__lt=tomorrow)),
+        new_last_year=Count("pk", filter=Q(created_at__gte=start_of(dt.date(today.year - 1, 1, 1)),
+                                           created_at__lt=a_year_ago)),
+    )
+    same_period = _("去年同期")
+    return [
+        Figure("total", _("人才总数"), counts["total"], counts["total_year_ago"], same_period, query.talent_link()),
+        Figure("native", _("在外人才"), counts["native"], link=query.talent_link(kind=TalentKind.NATIVE)),
+        Figure("local", _("本土人才"), counts["local"], link=query.talent_link(kind=TalentKind.LOCAL)),
+        Figure("tiered", _("高层次人才（A–E 类）"), counts["tiered"]),
+        Figure("new", _("今年新增"), counts["new"], counts["new_last_year"], same_period,
+               query.talent_link(registered_from=max(year_start, query.filters.get("registered_from") or year_start),
+                                 registered_to=today)),
+    ]
+
+
+def kinds(query):
+    return by_choices(query, "kind", TalentKind.choices)
+
+
+def categories(query):
+    return by_dictionary(query, "category", [CATEGORY_DICTIONARY[TalentKind.NATIVE], CATEGORY_DICTIONARY[TalentKind.LOCAL]])
+
+
+def databases(query):
+    talents = query.talents.order_by().values("pk")
+    rows = TalentDatabase.objects.annotate(n=Count("talents", filter=Q(talents__in=talents))).filter(n__gt=0)
+    return [Item(d.name, d.n, query.talent_link(databases=d.pk)) for d in rows.order_by("sort_order", "code")]
+
+
+def tiers(query):
+    return by_dictionary(query, "tier", "talent_tier")
+
+
+def education(query):
+    return by_dictionary(query, "education", "education")
+
+
+def degrees(query):
+    return by_dictionary(query, "degree", "degree")
+
+
+def title_levels(query):
+    return by_dictionary(query, "title_level", "title_level")
+
+
+# Age bands as offices report them: (label, youngest, oldest) in whole years.
+AGE_BANDS = ((_("35岁及以下"), None, 35), (_("36–45岁"), 36, 45), (_("46–55岁"), 46, 55),
+             (_("56–60岁"), 56, 60), (_("61岁及以上"), 61, None))
+
+
+def age_band_filter(today: dt.date, youngest: int | None, oldest: int | None) -> Q:
+    """Talents aged ``youngest``…``oldest`` on ``today``, as the talent list's age filters count."""
+    q = Q(birth_date__isnull=False)
+    if youngest is not None:
+        q &= Q(birth_date__lte=years_ago(today, youngest))
+    if oldest is not None:
+        q &= Q(birth_date__gt=years_ago(today, oldest + 1))
+    return q
+
+
+def age_bands(query):
+    today = query.today
+    counts = query.talents.order_by().aggregate(
+        **{f"band{i}": Count("pk", filter=age_band_filter(today, lo, hi)) for i, (_l, lo, hi) in enumerate(AGE_BANDS)},
+        unknown=Count("pk", filter=Q(birth_date__isnull=True)),
+    )
+    items = [Item(str(label), counts[f"band{i}"], query.talent_link(age_min=lo, age_max=hi))
+             for i, (label, lo, hi) in enumerate(AGE_BANDS)]
+    if counts["unknown"]:
+        items.append(Item(_("未填写"), counts["unknown"]))
+    return items
+
+
+def genders(query):
+    return by_choices(query, "gender", Gender.choices)
+
+
+def ethnicities(query):
+    return by_dictionary(query, "ethnicity", "ethnicity", top=10)
+
+
+def political(query):
+    return by_dictionary(query, "political_status", "political_status")
+
+
+def disciplines(query):
+    return by_dictionary(query, "discipline", "discipline", top=15)
+
+
+def research_fields(query):
+    return words(query, "research_fields", top=20)
+
+
+def native_counties(query):
+    return by_county(query, "native_place", "native_place", city_label=_("市本级"), elsewhere_label=_("市外"))
+
+
+def managing_counties(query):
+    return by_county(query, "region", "region", city_label=_("市本级"), elsewhere_label=_("其他"))
+
+
+def work_provinces(query):
+    items = by_region(query, "work_province", "work_province")
+    abroad = query.talents.exclude(work_country__in=["", "中国"]).count()
+    if abroad:
+        items.append(Item(_("境外"), abroad))
+    return items
+
+
+def work_cities(query):
+    return by_region(query, "work_city", "work_city", top=15)
+
+
+def unit_types(query):
+    return by_choices(query, "unit_type", UnitType.choices)
+
+
+def statuses(query):
+    return by_choices(query, "status", TalentStatus.choices)
+
+
+def months_back(today: dt.date, n: int) -> list[dt.date]:
+    """The first days of the ``n`` months up to and including ``today``'s, oldest first."""
+    months, year, month = [], today.year, today.month
+    for _i in range(n):
+        months.append(dt.date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
+def month_end(first: dt.date) -> dt.date:
+    following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def monthly_new(query):
+    """New entries (入库) per month over the last 24 months."""
+    months = months_back(query.today, 24)
+    since = start_of(months[0])
+    rows = (query.talents.filter(created_at__gte=since).order_by()
+            .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
+            .values_list("month").annotate(n=Count("pk")).values_list("month", "n"))
+    counts = {_as_date(m).replace(day=1): n for m, n in rows}
+    return [Item(f"{m:%Y-%m}", counts.get(m, 0), query.talent_link(registered_from=m, registered_to=month_end(m)))
+            for m in months]
+
+
+def yearly_new(query):
+    rows = (query.talents.order_by()
+            .annotate(year=TruncYear("created_at", tzinfo=timezone.get_current_timezone()))
+            .values_list("year").annotate(n=Count("pk")).values_list("year", "n"))
+    counts = {_as_date(y).year: n for y, n in rows}
+    return [Item(str(y), counts[y], query.talent_link(registered_from=dt.date(y, 1, 1), registered_to=dt.date(y, 12, 31)))
+            for y in sorted(counts)]
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+register_section(Section(
+    "registry", _("人才结构"), order=10, permission="talents.view_talent", figures=registry_figures,
+    charts=(
+        Chart("kind", _("人才类别"), "pie", kinds),
+        Chart("category", _("人才分类"), "hbar", categories),
+        Chart("database", _("所属人才库"), "bar", databases),
+        Chart("tier", _("人才层次"), "bar", tiers),
+        Chart("education", _("最高学历"), "bar", education),
+        Chart("degree", _("最高学位"), "pie", degrees),
+        Chart("title_level", _("职称级别"), "pie", title_levels),
+        Chart("age_band", _("年龄结构"), "bar", age_bands),
+        Chart("gender", _("性别"), "pie", genders),
+        Chart("ethnicity", _("民族"), "hbar", ethnicities),
+        Chart("political_status", _("政治面貌"), "pie", political),
+        Chart("discipline", _("学科领域"), "hbar", disciplines),
+        Chart("research_field", _("研究方向（前 20）"), "hbar", research_fields,
+              note=_("一人可有多个研究方向，各计一次。")),
+        Chart("native_county", _("籍贯（县市区）"), "bar", native_counties, wide=True),
+        Chart("managing_county", _("所属地区"), "bar", managing_counties, wide=True),
+        Chart("work_province", _("工作所在省份"), "bar", work_provinces, wide=True),
+        Chart("work_city", _("工作所在城市（前 15）"), "hbar", work_cities),
+        Chart("unit_type", _("单位性质"), "hbar", unit_types),
+        Chart("status", _("联络状态"), "pie", statuses),
+        Chart("monthly_new", _("近 24 个月新增入库"), "line", monthly_new, wide=True),
+        Chart("yearly_new", _("历年新增入库"), "line", yearly_new),
+    ),
+))
+
+__all__ = ["NOT_FILLED", "AGE_BANDS", "age_band_filter", "months_back"]

@@ -1,0 +1,132 @@
+"""Counting helpers the sections share: counts grouped by a field, labelled from the field's
+choices, a dictionary or the regions, in a stable order, with drill-down links.
+
+Every helper counts over ``query.talents`` (the viewer's scope and the cockpit's filters), so a
+chart can never show what its viewer may not count.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from rencai.core.models import DictionaryItem, Region
+from rencai.dashboards.cockpit import CockpitQuery, Item
+
+NOT_FILLED = "null"  # the talent list's value for 「未填写」
+
+
+def grouped(queryset, field: str) -> dict:
+    """``{value of field: number of rows}`` in one GROUP BY."""
+    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
+
+
+def by_choices(query: CockpitQuery, field: str, choices, param: str | None = None) -> list[Item]:
+    """Counts by a field with choices, in the choices' order; blank last as 「未填写」."""
+    counts = grouped(query.talents, field)
+    param = param or field
+    items = [Item(str(label), counts[value], query.talent_link(**{param: value}))
+             for value, label in choices if counts.get(value)]
+    blank = counts.get("", 0) + counts.get(None, 0)
+    if blank:
+        items.append(Item(_("未填写"), blank, query.talent_link(**{param: NOT_FILLED})))
+    return items
+
+
+def by_dictionary(query: CockpitQuery, field: str, codes: str | list[str], param: str | None = None,
+                  top: int | None = None) -> list[Item]:
+    """Counts by a dictionary reference, in the dictionary's order (or the ``top`` largest
+    first, the rest as 「其他」); none as 「未填写」."""
+    counts = grouped(query.talents, f"{field}_id")
+    codes = [codes] if isinstance(codes, str) else codes
+    param = param or field
+    entries = DictionaryItem.objects.select_related("dictionary").filter(
+        dictionary__code__in=codes, pk__in=[k for k in counts if k is not None])
+    ordered = sorted(entries, key=lambda e: (codes.index(e.dictionary.code), e.sort_order, e.code)) \
+        if len(codes) > 1 else sorted(entries, key=lambda e: (e.sort_order, e.code))
+    # Items of two dictionaries may share a label (其他): such a label names its dictionary too.
+    seen = Counter(e.label for e in ordered)
+    items = [Item(e.label if seen[e.label] == 1 else f"{e.label}（{e.dictionary.name}）", counts[e.pk],
+                  query.talent_link(**{param: e.pk})) for e in ordered]
+    if top is not None:
+        items = largest(items, top)
+    if counts.get(None):
+        items.append(Item(_("未填写"), counts[None], query.talent_link(**{param: NOT_FILLED})))
+    return items
+
+
+def largest(items: list[Item], top: int) -> list[Item]:
+    """The ``top`` largest items, and the rest summed as 「其他」 (no link: it is many values)."""
+    items = sorted(items, key=lambda i: -i.value)
+    if len(items) <= top:
+        return items
+    rest = sum(i.value for i in items[top:])
+    return [*items[:top], Item(_("其他"), rest)]
+
+
+def city_region() -> Region | None:
+    return Region.objects.filter(code=settings.CITY_CODE).first()
+
+
+def _under_city(counts: dict, city: Region | None) -> tuple[dict[Region, int], int, int]:
+    """Fold region counts onto the city's counties (and zones): ``({county: n}, n at the city
+    itself, n elsewhere)``; the ``None`` key is left to the caller."""
+    regions = {r.pk: r for r in Region.objects.filter(pk__in=[k for k in counts if k is not None])}
+    if city is None:
+        return {}, 0, sum(n for k, n in counts.items() if k is not None)
+    depth = city.path.count("/")  # a county's path has one more code than its city's
+    county_paths: dict[str, int] = {}
+    at_city = elsewhere = 0
+    for pk, n in counts.items():
+        region = regions.get(pk)
+        if region is None:
+            continue
+        if region.pk == city.pk:
+            at_city += n
+        elif region.path.startswith(city.path):
+            county_path = "/".join(region.path.split("/")[:depth + 1]) + "/"
+            county_paths[county_path] = county_paths.get(county_path, 0) + n
+        else:
+            elsewhere += n
+    counties = Region.objects.filter(path__in=list(county_paths)).order_by("path")
+    return {c: county_paths[c.path] for c in counties}, at_city, elsewhere
+
+
+def by_county(query: CockpitQuery, field: str, param: str, *, city_label: str, elsewhere_label: str) -> list[Item]:
+    """Counts by a region reference folded onto the city's counties, in code order."""
+    counts = grouped(query.talents, f"{field}_id")
+    city = city_region()
+    counties, at_city, elsewhere = _under_city(counts, city)
+    items = [Item(c.name, n, query.talent_link(**{param: c.pk})) for c, n in counties.items()]
+    if at_city:
+        items.append(Item(city_label, at_city))
+    if elsewhere:
+        items.append(Item(elsewhere_label, elsewhere))
+    if counts.get(None):
+        items.append(Item(_("未填写"), counts[None], query.talent_link(**{param: NOT_FILLED})))
+    return items
+
+
+def by_region(query: CockpitQuery, field: str, param: str, top: int | None = None) -> list[Item]:
+    """Counts by a region reference (a province, a city), largest first."""
+    counts = grouped(query.talents, f"{field}_id")
+    regions = Region.objects.filter(pk__in=[k for k in counts if k is not None])
+    items = sorted((Item(r.name, counts[r.pk], query.talent_link(**{param: r.pk})) for r in regions),
+                   key=lambda i: -i.value)
+    if top is not None:
+        items = largest(items, top)
+    return items
+
+
+def words(query: CockpitQuery, field: str, top: int, separators: str = "；;，,、/") -> list[Item]:
+    """The ``top`` most frequent entries of a free-text list field (e.g. 研究方向), each counted
+    once per talent; a drill-down searches the registry for the entry."""
+    table = str.maketrans({s: "；" for s in separators})
+    counter: Counter[str] = Counter()
+    for text in query.talents.order_by().values_list(field, flat=True).iterator(chunk_size=5000):
+        if text:
+            counter.update({w.strip() for w in text.translate(table).split("；") if w.strip()})
+    return [Item(word, n, query.talent_link(q=word)) for word, n in counter.most_common(top)]

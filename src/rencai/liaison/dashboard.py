@@ -1,0 +1,112 @@
+"""The liaison area's section of the cockpit (联络服务): contacts this month against a year
+before, open requests, overdue schedules, contacts by channel and by month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, Section, register_section, start_of
+from rencai.dashboards.sections import month_end, months_back
+from rencai.liaison.choices import REQUEST_CLOSED, Channel
+from rencai.liaison.models import ContactRecord, ContactRequest, ContactState
+from rencai.liaison.worklists import FOLLOWED, LOST, OVERDUE, kind_condition
+from rencai.talents.filters import years_ago
+
+# The cockpit filters that narrow the talents; with none of them set, a contact counts when its
+# viewer may see it, without a join to its talents.
+TALENT_FILTERS = ("kind", "tier", "region", "database", "registered_from", "registered_to")
+
+
+def _narrowed(query: CockpitQuery) -> bool:
+    return any(query.filters.get(name) not in (None, "") for name in TALENT_FILTERS)
+
+
+def contacts(query: CockpitQuery):
+    """The contact records the viewer may see, with at least one talent the filters keep."""
+    qs = ContactRecord.objects.restrict(query.user, "view")
+    if _narrowed(query):
+        qs = qs.filter(pk__in=ContactRecord.talents.through.objects.filter(
+            talent__in=query.talents.order_by().values("pk")).values("contactrecord"))
+    return qs.order_by()
+
+
+def _contact_link(**params) -> str:
+    values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in params.items() if v is not None}
+    return f"{reverse('contactrecord_list')}?{urlencode(values)}"
+
+
+def liaison_figures(query: CockpitQuery) -> list[Figure]:
+    today = query.today
+    month_start = today.replace(day=1)
+    last_year_month = years_ago(month_start, 1)
+    last_year_day = years_ago(today, 1)
+    reached = contacts(query).filter(reached=True)
+    counts = reached.aggregate(
+        month=Count("pk", filter=Q(contacted_at__gte=start_of(month_start),
+                                   contacted_at__lt=start_of(today + dt.timedelta(days=1)))),
+        month_last_year=Count("pk", filter=Q(contacted_at__gte=start_of(last_year_month),
+                                             contacted_at__lt=start_of(last_year_day + dt.timedelta(days=1)))),
+        year=Count("pk", filter=Q(contacted_at__gte=start_of(dt.date(today.year, 1, 1)),
+                                  contacted_at__lt=start_of(today + dt.timedelta(days=1)))),
+        year_last_year=Count("pk", filter=Q(contacted_at__gte=start_of(dt.date(today.year - 1, 1, 1)),
+                                            contacted_at__lt=start_of(last_year_day + dt.timedelta(days=1)))),
+    )
+    requests = ContactRequest.objects.restrict(query.user, "view").exclude(status__in=REQUEST_CLOSED)
+    states = ContactState.objects.restrict(query.user, "view").filter(FOLLOWED)
+    if _narrowed(query):
+        talents = query.talents.order_by().values("pk")
+        requests = requests.filter(contact__in=contacts(query).values("pk"))
+        states = states.filter(talent__in=talents)
+    state_counts = states.order_by().aggregate(
+        overdue=Count("pk", filter=kind_condition(OVERDUE, today)), lost=Count("pk", filter=kind_condition(LOST, today)))
+    same_period = _("去年同期")
+    return [
+        Figure("contacts_month", _("本月联络"), counts["month"], counts["month_last_year"], same_period,
+               _contact_link(date_from=month_start, date_to=today, reached="true")),
+        Figure("contacts_year", _("今年联络"), counts["year"], counts["year_last_year"], same_period,
+               _contact_link(date_from=dt.date(today.year, 1, 1), date_to=today, reached="true")),
+        Figure("open_requests", _("未办结诉求"), requests.count(), link=_contact_link(open_requests="true")),
+        Figure("overdue", _("逾期未联络"), state_counts["overdue"], link=f"{reverse('worklist')}?kind={OVERDUE}"),
+        Figure("lost", _("疑似失联"), state_counts["lost"], link=f"{reverse('worklist')}?kind={LOST}"),
+    ]
+
+
+def channels(query: CockpitQuery) -> list[Item]:
+    """Contacts made this year, by channel."""
+    today = query.today
+    first = dt.date(today.year, 1, 1)
+    rows = dict(contacts(query).filter(reached=True, contacted_at__gte=start_of(first))
+                .values_list("channel").annotate(n=Count("pk")).values_list("channel", "n"))
+    return [Item(str(label), rows[value], _contact_link(channel=value, date_from=first, date_to=today, reached="true"))
+            for value, label in Channel.choices if rows.get(value)]
+
+
+def monthly_contacts(query: CockpitQuery) -> list[Item]:
+    """Contacts made in each of the last 12 months."""
+    months = months_back(query.today, 12)
+    rows = (contacts(query).filter(reached=True, contacted_at__gte=start_of(months[0]))
+            .annotate(month=TruncMonth("contacted_at", tzinfo=timezone.get_current_timezone()))
+            .values_list("month").annotate(n=Count("pk")).values_list("month", "n"))
+    counts = {}
+    for month, n in rows:
+        day = timezone.localtime(month).date() if isinstance(month, dt.datetime) and timezone.is_aware(month) else month
+        day = day.date() if isinstance(day, dt.datetime) else day
+        counts[day.replace(day=1)] = n
+    return [Item(f"{m:%Y-%m}", counts.get(m, 0), _contact_link(date_from=m, date_to=month_end(m), reached="true"))
+            for m in months]
+
+
+register_section(Section(
+    "liaison", _("联络服务"), order=20, permission="liaison.view_contactrecord", figures=liaison_figures,
+    charts=(
+        Chart("contact_channel", _("今年联络方式"), "pie", channels),
+        Chart("contact_monthly", _("近 12 个月联络次数"), "line", monthly_contacts, wide=True),
+    ),
+))
