@@ -78,11 +78,22 @@ def list_charts(request):
             for s in sections_for(request.auth_user) for c in s.charts]
 
 
-@router.get("/charts/{key}/", response=ChartOut, summary="一张统计图的数据",
-            openapi_extra={"parameters": [
-                {"in": "query", "name": n, "required": False, "schema": {"type": t}}
-                for n, t in (("kind", "string"), ("tier", "integer"), ("region", "integer"), ("database", "integer"),
-                             ("registered_from", "string"), ("registered_to", "string"))]})
+# The cockpit's filters, read by its form (so the page and the API validate them alike), named in
+# the schema here.
+FILTERS = {"parameters": [
+    {"in": "query", "name": name, "required": False, "schema": schema, "description": description}
+    for name, schema, description in (
+        ("kind", {"type": "string", "enum": ["native", "local"]}, "人才类别"),
+        ("tier", {"type": "integer"}, "人才层次（字典项 id）"),
+        ("region", {"type": "integer"}, "所属地区 id（含下级）"),
+        ("database", {"type": "integer"}, "人才库 id"),
+        ("registered_from", {"type": "string", "format": "date"}, "入库日期从"),
+        ("registered_to", {"type": "string", "format": "date"}, "入库日期到"),
+    )
+]}
+
+
+@router.get("/charts/{key}/", response=ChartOut, summary="一张统计图的数据", openapi_extra=FILTERS)
 def chart(request, key: str):
     query = _query(request)
     found = find_chart(request.auth_user, key)
@@ -91,7 +102,7 @@ def chart(request, key: str):
     return services.chart_data(found, query)
 
 
-@router.get("/figures/", response=list[SectionFigures], summary="驾驶舱头部指标")
+@router.get("/figures/", response=list[SectionFigures], summary="驾驶舱头部指标", openapi_extra=FILTERS)
 def figures(request):
     query = _query(request)
     return [{"key": s.key, "title": str(s.title),

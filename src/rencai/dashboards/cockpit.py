@@ -22,7 +22,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from rencai.talents.filters import start_of_day as start_of
 from rencai.talents.models import Talent
+
+__all__ = ["Chart", "CockpitQuery", "Figure", "Item", "Section", "register_section", "start_of"]
 
 ChartKind = str  # "bar" (categories along x), "hbar" (long labels, bars across), "pie", "line"
 
@@ -142,6 +145,13 @@ class CockpitQuery:
             out[param] = value.isoformat() if isinstance(value, dt.date) else str(getattr(value, "pk", value))
         return out
 
+    def period_link(self, start: dt.date, end: dt.date) -> str:
+        """The talent list of those entered from ``start`` to ``end``, within the filters' own
+        入库 period (a link never widens what the cockpit counted)."""
+        since, until = self.filters.get("registered_from"), self.filters.get("registered_to")
+        return self.talent_link(registered_from=max(start, since) if since else start,
+                                registered_to=min(end, until) if until else end)
+
     def talent_link(self, **extra) -> str:
         """The talent list with the cockpit's filters and ``extra`` (a chart's own value)."""
         params = self.list_parameters()
@@ -150,8 +160,3 @@ class CockpitQuery:
                 continue
             params[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
         return f"{reverse('talent_list')}?{urlencode(params)}"
-
-
-def start_of(day: dt.date) -> dt.datetime:
-    """The first moment of ``day`` in the site's time zone."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from rencai.core.forms import region_choices
-from rencai.core.models import DictionaryItem
+from rencai.core.models import DictionaryItem, Region
 from rencai.talents.choices import TalentKind
 from rencai.talents.filters import regions_under
 from rencai.talents.models import TalentDatabase
@@ -15,7 +15,7 @@ from rencai.talents.models import TalentDatabase
 class CockpitFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("人才类别"), required=False, choices=[("", _("全部")), *TalentKind.choices])
     tier = forms.ModelChoiceField(label=_("人才层次"), required=False, empty_label=_("全部"), queryset=DictionaryItem.objects.none())
-    region = forms.ModelChoiceField(label=_("所属地区"), required=False, empty_label=_("全部"), queryset=TalentDatabase.objects.none())
+    region = forms.ModelChoiceField(label=_("所属地区"), required=False, empty_label=_("全部"), queryset=Region.objects.none())
     database = forms.ModelChoiceField(label=_("人才库"), required=False, empty_label=_("全部"), queryset=TalentDatabase.objects.none())
     registered_from = forms.DateField(label=_("入库日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     registered_to = forms.DateField(label=_("入库日期到"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

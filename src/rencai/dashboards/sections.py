@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth, TruncYear
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -44,8 +43,7 @@ def registry_figures(query: CockpitQuery) -> list[Figure]:
         Figure("local", _("本土人才"), counts["local"], link=query.talent_link(kind=TalentKind.LOCAL)),
         Figure("tiered", _("高层次人才（A–E 类）"), counts["tiered"]),
         Figure("new", _("今年新增"), counts["new"], counts["new_last_year"], same_period,
-               query.talent_link(registered_from=max(year_start, query.filters.get("registered_from") or year_start),
-                                 registered_to=today)),
+               query.period_link(year_start, today)),
     ]
 
 
@@ -169,31 +167,33 @@ def month_end(first: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+def counts_by_period(queryset, field: str, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
+    """How many rows fall in each period (first and last day, in the site's time zone), in one
+    pass: a range per period, which compares the stored moments as they are (no per-row function,
+    which on SQLite is a call into Python for every row)."""
+    counts = queryset.order_by().aggregate(**{
+        f"p{i}": Count("pk", filter=Q(**{f"{field}__gte": start_of(first), f"{field}__lt": start_of(last + dt.timedelta(days=1))}))
+        for i, (first, last) in enumerate(periods)
+    })
+    return [counts[f"p{i}"] for i in range(len(periods))]
+
+
 def monthly_new(query):
     """New entries (入库) per month over the last 24 months."""
     months = months_back(query.today, 24)
-    since = start_of(months[0])
-    rows = (query.talents.filter(created_at__gte=since).order_by()
-            .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
-            .values_list("month").annotate(n=Count("pk")).values_list("month", "n"))
-    counts = {_as_date(m).replace(day=1): n for m, n in rows}
-    return [Item(f"{m:%Y-%m}", counts.get(m, 0), query.talent_link(registered_from=m, registered_to=month_end(m)))
-            for m in months]
+    counts = counts_by_period(query.talents, "created_at", [(m, month_end(m)) for m in months])
+    return [Item(f"{m:%Y-%m}", n, query.period_link(m, month_end(m))) for m, n in zip(months, counts, strict=True)]
 
 
 def yearly_new(query):
-    rows = (query.talents.order_by()
-            .annotate(year=TruncYear("created_at", tzinfo=timezone.get_current_timezone()))
-            .values_list("year").annotate(n=Count("pk")).values_list("year", "n"))
-    counts = {_as_date(y).year: n for y, n in rows}
-    return [Item(str(y), counts[y], query.talent_link(registered_from=dt.date(y, 1, 1), registered_to=dt.date(y, 12, 31)))
-            for y in sorted(counts)]
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
+    """New entries per year, from the first year with any."""
+    first = query.talents.order_by().aggregate(first=Min("created_at"))["first"]
+    if first is None:
+        return []
+    years = list(range(timezone.localtime(first).year, query.today.year + 1))
+    counts = counts_by_period(query.talents, "created_at", [(dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years])
+    return [Item(str(y), n, query.period_link(dt.date(y, 1, 1), dt.date(y, 12, 31)))
+            for y, n in zip(years, counts, strict=True) if n]
 
 
 register_section(Section(

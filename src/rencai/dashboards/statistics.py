@@ -47,9 +47,11 @@ def by_dictionary(query: CockpitQuery, field: str, codes: str | list[str], param
         dictionary__code__in=codes, pk__in=[k for k in counts if k is not None])
     ordered = sorted(entries, key=lambda e: (codes.index(e.dictionary.code), e.sort_order, e.code)) \
         if len(codes) > 1 else sorted(entries, key=lambda e: (e.sort_order, e.code))
-    # Items of two dictionaries may share a label (其他): such a label names its dictionary too.
-    seen = Counter(e.label for e in ordered)
-    items = [Item(e.label if seen[e.label] == 1 else f"{e.label}（{e.dictionary.name}）", counts[e.pk],
+    # Items of two dictionaries may share a label (其他): such a label names its dictionary too,
+    # whichever of them the filters leave.
+    seen = Counter(DictionaryItem.objects.filter(dictionary__code__in=codes).values_list("label", flat=True)) \
+        if len(codes) > 1 else Counter()
+    items = [Item(e.label if seen[e.label] <= 1 else f"{e.label}（{e.dictionary.name}）", counts[e.pk],
                   query.talent_link(**{param: e.pk})) for e in ordered]
     if top is not None:
         items = largest(items, top)

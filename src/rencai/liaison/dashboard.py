@@ -7,13 +7,11 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, Section, register_section, start_of
-from rencai.dashboards.sections import month_end, months_back
+from rencai.dashboards.sections import counts_by_period, month_end, months_back
 from rencai.liaison.choices import REQUEST_CLOSED, Channel
 from rencai.liaison.models import ContactRecord, ContactRequest, ContactState
 from rencai.liaison.worklists import FOLLOWED, LOST, OVERDUE, kind_condition
@@ -91,16 +89,9 @@ def channels(query: CockpitQuery) -> list[Item]:
 def monthly_contacts(query: CockpitQuery) -> list[Item]:
     """Contacts made in each of the last 12 months."""
     months = months_back(query.today, 12)
-    rows = (contacts(query).filter(reached=True, contacted_at__gte=start_of(months[0]))
-            .annotate(month=TruncMonth("contacted_at", tzinfo=timezone.get_current_timezone()))
-            .values_list("month").annotate(n=Count("pk")).values_list("month", "n"))
-    counts = {}
-    for month, n in rows:
-        day = timezone.localtime(month).date() if isinstance(month, dt.datetime) and timezone.is_aware(month) else month
-        day = day.date() if isinstance(day, dt.datetime) else day
-        counts[day.replace(day=1)] = n
-    return [Item(f"{m:%Y-%m}", counts.get(m, 0), _contact_link(date_from=m, date_to=month_end(m), reached="true"))
-            for m in months]
+    counts = counts_by_period(contacts(query).filter(reached=True), "contacted_at", [(m, month_end(m)) for m in months])
+    return [Item(f"{m:%Y-%m}", n, _contact_link(date_from=m, date_to=month_end(m), reached="true"))
+            for m, n in zip(months, counts, strict=True)]
 
 
 register_section(Section(

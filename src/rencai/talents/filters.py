@@ -20,7 +20,7 @@ from rencai.core.forms import region_choices
 from rencai.core.models import DictionaryItem, Region, User
 from rencai.core.models.regions import RegionLevel
 from rencai.talents import search
-from rencai.talents.choices import CATEGORY_DICTIONARY, TalentKind, TalentStatus
+from rencai.talents.choices import CATEGORY_DICTIONARY, Gender, TalentKind, TalentStatus, UnitType
 from rencai.talents.forms import LiaisonOfficerField, category_choices, liaison_officer_queryset
 from rencai.talents.models import Tag, Talent, TalentDatabase
 
@@ -47,6 +47,36 @@ class LiaisonOfficerFilter(django_filters.ModelChoiceFilter):
     field_class = LiaisonOfficerField
 
 
+# 「未填写」: the value a dashboard's drill-down sends for records that leave a field empty.
+NOT_FILLED = "null"
+NOT_FILLED_LABEL = _("未填写")
+
+
+def _or_not_filled(**kwargs) -> dict:
+    return {"null_label": NOT_FILLED_LABEL, "null_value": NOT_FILLED, **kwargs}
+
+
+class BlankChoiceFilter(django_filters.ChoiceFilter):
+    """A choice of a text field, where 「未填写」 is the empty text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **_or_not_filled(**kwargs))
+
+    def filter(self, qs, value):
+        if value == self.null_value:
+            return qs.filter(Q(**{self.field_name: ""}) | Q(**{f"{self.field_name}__isnull": True}))
+        return super().filter(qs, value)
+
+
+def _dictionary_filter(label, code: str, **kwargs) -> django_filters.ModelChoiceFilter:
+    return django_filters.ModelChoiceFilter(label=label, queryset=_items(code), **_or_not_filled(**kwargs))
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The first moment of ``day`` in the site's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 def years_ago(today: dt.date, years: int) -> dt.date:
     """The date ``years`` before ``today`` (29 February falls back to the 28th)."""
     try:
@@ -63,20 +93,32 @@ class TalentFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("人才类别"), choices=TalentKind.choices)
     category = django_filters.ModelChoiceFilter(
         label=_("人才分类"), queryset=DictionaryItem.objects.filter(dictionary__code__in=CATEGORY_DICTIONARY.values()),
+        **_or_not_filled(),
     )
     databases = django_filters.ModelChoiceFilter(
         label=_("所属人才库"), queryset=TalentDatabase.objects.all(), method="in_database",
     )
-    tier = django_filters.ModelChoiceFilter(label=_("人才层次"), queryset=_items("talent_tier"))
+    tier = _dictionary_filter(_("人才层次"), "talent_tier")
     region = django_filters.ModelChoiceFilter(label=_("所属地区"), queryset=Region.objects.all(), method="in_region")
     native_place = django_filters.ModelChoiceFilter(
-        label=_("籍贯"), queryset=Region.objects.all(), method="native_to",
+        label=_("籍贯"), queryset=Region.objects.all(), method="native_to", **_or_not_filled(),
     )
     work_province = django_filters.ModelChoiceFilter(
         label=_("工作所在省份"), queryset=Region.objects.filter(level=RegionLevel.PROVINCE).order_by("path"),
+        **_or_not_filled(),
     )
-    education = django_filters.ModelChoiceFilter(label=_("最高学历"), queryset=_items("education"))
-    title_level = django_filters.ModelChoiceFilter(label=_("职称级别"), queryset=_items("title_level"))
+    work_city = django_filters.ModelChoiceFilter(
+        label=_("工作所在城市"), queryset=Region.objects.filter(level=RegionLevel.PREFECTURE).order_by("path"),
+        **_or_not_filled(),
+    )
+    education = _dictionary_filter(_("最高学历"), "education")
+    degree = _dictionary_filter(_("最高学位"), "degree")
+    title_level = _dictionary_filter(_("职称级别"), "title_level")
+    gender = BlankChoiceFilter(label=_("性别"), choices=Gender.choices)
+    ethnicity = _dictionary_filter(_("民族"), "ethnicity")
+    political_status = _dictionary_filter(_("政治面貌"), "political_status")
+    discipline = _dictionary_filter(_("学科领域"), "discipline")
+    unit_type = BlankChoiceFilter(label=_("单位性质"), choices=UnitType.choices)
     age_min = django_filters.NumberFilter(
         label=_("年龄从"), method="age_at_least", min_value=0, max_value=150,
         widget=forms.NumberInput(attrs={"placeholder": _("岁")}),
@@ -85,6 +127,14 @@ class TalentFilterSet(django_filters.FilterSet):
         label=_("年龄到"), method="age_at_most", min_value=0, max_value=150,
         widget=forms.NumberInput(attrs={"placeholder": _("岁")}),
     )
+    registered_from = django_filters.DateFilter(
+        label=_("入库日期从"), field_name="created_at", method="registered_since",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    registered_to = django_filters.DateFilter(
+        label=_("入库日期到"), field_name="created_at", method="registered_until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     tags = django_filters.ModelChoiceFilter(label=_("标签"), queryset=Tag.objects.all(), method="tagged")
     status = django_filters.ChoiceFilter(label=_("联络状态"), choices=TalentStatus.choices)
     liaison_officer = LiaisonOfficerFilter(label=_("联络员"), queryset=User.objects.none())
@@ -92,8 +142,9 @@ class TalentFilterSet(django_filters.FilterSet):
     class Meta:
         model = Talent
         fields = [
-            "q", "kind", "category", "databases", "tier", "region", "native_place", "work_province", "education",
-            "title_level", "age_min", "age_max", "tags", "status", "liaison_officer",
+            "q", "kind", "category", "databases", "tier", "region", "native_place", "work_province", "work_city",
+            "education", "degree", "title_level", "gender", "ethnicity", "political_status", "discipline", "unit_type",
+            "age_min", "age_max", "registered_from", "registered_to", "tags", "status", "liaison_officer",
         ]
 
     # Shown above the fold on the list page; the rest under 「更多条件」.
@@ -161,7 +212,16 @@ class TalentFilterSet(django_filters.FilterSet):
         return queryset.filter(region__in=regions_under(value))
 
     def native_to(self, queryset, name, value):
+        if value == NOT_FILLED:
+            return queryset.filter(native_place__isnull=True)
         return queryset.filter(native_place__in=regions_under(value))
+
+    def registered_since(self, queryset, name, value):
+        # From the first moment of the day in the site's time zone: an index range, no function.
+        return queryset.filter(created_at__gte=start_of_day(value))
+
+    def registered_until(self, queryset, name, value):
+        return queryset.filter(created_at__lt=start_of_day(value + dt.timedelta(days=1)))
 
     def in_database(self, queryset, name, value):
         return queryset.filter(databases=value)
