@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from rencai.talents.filters import LATEST_DAY
 from rencai.talents.filters import start_of_day as start_of
 from rencai.talents.models import Talent
 
@@ -108,6 +109,10 @@ LIST_PARAMETERS = {
 }
 
 
+# Narrowed by ``period_link`` to the filters' own period before they reach ``talent_link``.
+PERIOD_PARAMETERS = ("registered_from", "registered_to")
+
+
 @dataclass
 class CockpitQuery:
     """What every chart is computed from: ``user`` and the cleaned cockpit filters."""
@@ -132,7 +137,7 @@ class CockpitQuery:
         if f.get("registered_from"):
             qs = qs.filter(created_at__gte=start_of(f["registered_from"]))
         if f.get("registered_to"):
-            qs = qs.filter(created_at__lt=start_of(f["registered_to"] + dt.timedelta(days=1)))
+            qs = qs.filter(created_at__lt=start_of(min(f["registered_to"], LATEST_DAY) + dt.timedelta(days=1)))
         return qs
 
     def list_parameters(self) -> dict[str, str]:
@@ -152,11 +157,16 @@ class CockpitQuery:
         return self.talent_link(registered_from=max(start, since) if since else start,
                                 registered_to=min(end, until) if until else end)
 
-    def talent_link(self, **extra) -> str:
-        """The talent list with the cockpit's filters and ``extra`` (a chart's own value)."""
+    def talent_link(self, **extra) -> str | None:
+        """The talent list with the cockpit's filters and ``extra`` (a chart's own value); None
+        when the value would replace a filter of the same name with another (the 库 chart under
+        a 库 filter): such a list would hold talents the chart did not count."""
         params = self.list_parameters()
         for key, value in extra.items():
             if value is None:
                 continue
-            params[key] = value.isoformat() if isinstance(value, dt.date) else str(value)
+            text = value.isoformat() if isinstance(value, dt.date) else str(value)
+            if key in params and params[key] != text and key not in PERIOD_PARAMETERS:
+                return None
+            params[key] = text
         return f"{reverse('talent_list')}?{urlencode(params)}"

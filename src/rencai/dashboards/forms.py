@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rencai.core.forms import region_choices
 from rencai.core.models import DictionaryItem, Region
 from rencai.talents.choices import TalentKind
-from rencai.talents.filters import regions_under
+from rencai.talents.filters import EARLIEST_DAY, LATEST_DAY, regions_under
 from rencai.talents.models import TalentDatabase
 
 
@@ -31,6 +31,11 @@ class CockpitFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("registered_from"), data.get("registered_to")
+        for name in ("registered_from", "registered_to"):
+            day = data.get(name)
+            if day and not EARLIEST_DAY <= day <= LATEST_DAY:
+                self.add_error(name, _("日期应在 %(start)s 至 %(end)s 之间。") % {"start": EARLIEST_DAY, "end": LATEST_DAY})
+                start = end = None
         if start and end and start > end:
             self.add_error("registered_to", _("结束日期不能早于开始日期。"))
         if data.get("region") is not None:

@@ -134,10 +134,14 @@ def managing_counties(query):
 
 
 def work_provinces(query):
+    """By province; those abroad without one as 境外, the others without one as 未填写."""
     items = by_region(query, "work_province", "work_province")
-    abroad = query.talents.exclude(work_country__in=["", "中国"]).count()
-    if abroad:
-        items.append(Item(_("境外"), abroad))
+    without = query.talents.filter(work_province__isnull=True).order_by().aggregate(
+        abroad=Count("pk", filter=~Q(work_country__in=["", "中国"])), total=Count("pk"))
+    if without["abroad"]:
+        items.append(Item(_("境外"), without["abroad"]))
+    if without["total"] - without["abroad"]:
+        items.append(Item(_("未填写"), without["total"] - without["abroad"]))
     return items
 
 

@@ -8,6 +8,7 @@ import io
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from rencai.core.services.auditlog import spreadsheet_text
 from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, sections_for
 from rencai.dashboards.statistics import city_region
 
@@ -93,7 +94,7 @@ def chart_workbook(chart: dict, query: CockpitQuery) -> bytes:
         cell.font = Font(bold=True)
     total = chart["total"]
     for item in chart["items"]:
-        sheet.append([item["label"], item["value"], (item["value"] / total) if total else 0])
+        sheet.append([spreadsheet_text(item["label"]), item["value"], (item["value"] / total) if total else 0])
         sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"
     sheet.append([_("合计"), total, 1 if total else 0])
     sheet.cell(row=sheet.max_row, column=3).number_format = "0.0%"

@@ -52,7 +52,7 @@ def by_dictionary(query: CockpitQuery, field: str, codes: str | list[str], param
     seen = Counter(DictionaryItem.objects.filter(dictionary__code__in=codes).values_list("label", flat=True)) \
         if len(codes) > 1 else Counter()
     items = [Item(e.label if seen[e.label] <= 1 else f"{e.label}（{e.dictionary.name}）", counts[e.pk],
-                  query.talent_link(**{param: e.pk})) for e in ordered]
+                  query.talent_link(**{param: e.pk}) if e.is_active else None) for e in ordered]
     if top is not None:
         items = largest(items, top)
     if counts.get(None):

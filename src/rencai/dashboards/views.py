@@ -55,6 +55,8 @@ def chart_xlsx(request, key: str):
 def report(request):
     form, query = _query(request)
     sections = services.cockpit_data(query)
+    audit.record(AuditAction.EXPORT, object_type="dashboard_report", object_repr=services.report_title(),
+                 message=_("打开统计报告（%(scope)s）") % {"scope": services.filter_summary(query)})
     return render(request, "dashboards/report.html", {
         "page_title": services.report_title(), "form": form, "sections": sections,
         "scope_label": services.filter_summary(query), "today": query.today, "query_string": request.GET.urlencode(),

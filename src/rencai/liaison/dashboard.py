@@ -35,9 +35,17 @@ def contacts(query: CockpitQuery):
     return qs.order_by()
 
 
-def _contact_link(**params) -> str:
+def _contact_link(query: CockpitQuery, **params) -> str | None:
+    """The contact list with ``params``; None while a talent filter is set: the contact list
+    cannot narrow by the cockpit's talent filters, so it would show more than was counted."""
+    if _narrowed(query):
+        return None
     values = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in params.items() if v is not None}
     return f"{reverse('contactrecord_list')}?{urlencode(values)}"
+
+
+def _worklist_link(query: CockpitQuery, kind: str) -> str | None:
+    return None if _narrowed(query) else f"{reverse('worklist')}?kind={kind}"
 
 
 def liaison_figures(query: CockpitQuery) -> list[Figure]:
@@ -67,12 +75,12 @@ def liaison_figures(query: CockpitQuery) -> list[Figure]:
     same_period = _("去年同期")
     return [
         Figure("contacts_month", _("本月联络"), counts["month"], counts["month_last_year"], same_period,
-               _contact_link(date_from=month_start, date_to=today, reached="true")),
+               _contact_link(query, date_from=month_start, date_to=today, reached="true")),
         Figure("contacts_year", _("今年联络"), counts["year"], counts["year_last_year"], same_period,
-               _contact_link(date_from=dt.date(today.year, 1, 1), date_to=today, reached="true")),
-        Figure("open_requests", _("未办结诉求"), requests.count(), link=_contact_link(open_requests="true")),
-        Figure("overdue", _("逾期未联络"), state_counts["overdue"], link=f"{reverse('worklist')}?kind={OVERDUE}"),
-        Figure("lost", _("疑似失联"), state_counts["lost"], link=f"{reverse('worklist')}?kind={LOST}"),
+               _contact_link(query, date_from=dt.date(today.year, 1, 1), date_to=today, reached="true")),
+        Figure("open_requests", _("未办结诉求"), requests.count(), link=_contact_link(query, open_requests="true")),
+        Figure("overdue", _("逾期未联络"), state_counts["overdue"], link=_worklist_link(query, OVERDUE)),
+        Figure("lost", _("疑似失联"), state_counts["lost"], link=_worklist_link(query, LOST)),
     ]
 
 
@@ -80,9 +88,10 @@ def channels(query: CockpitQuery) -> list[Item]:
     """Contacts made this year, by channel."""
     today = query.today
     first = dt.date(today.year, 1, 1)
-    rows = dict(contacts(query).filter(reached=True, contacted_at__gte=start_of(first))
+    rows = dict(contacts(query).filter(reached=True, contacted_at__gte=start_of(first),
+                                       contacted_at__lt=start_of(today + dt.timedelta(days=1)))
                 .values_list("channel").annotate(n=Count("pk")).values_list("channel", "n"))
-    return [Item(str(label), rows[value], _contact_link(channel=value, date_from=first, date_to=today, reached="true"))
+    return [Item(str(label), rows[value], _contact_link(query, channel=value, date_from=first, date_to=today, reached="true"))
             for value, label in Channel.choices if rows.get(value)]
 
 
@@ -90,7 +99,7 @@ def monthly_contacts(query: CockpitQuery) -> list[Item]:
     """Contacts made in each of the last 12 months."""
     months = months_back(query.today, 12)
     counts = counts_by_period(contacts(query).filter(reached=True), "contacted_at", [(m, month_end(m)) for m in months])
-    return [Item(f"{m:%Y-%m}", n, _contact_link(date_from=m, date_to=month_end(m), reached="true"))
+    return [Item(f"{m:%Y-%m}", n, _contact_link(query, date_from=m, date_to=month_end(m), reached="true"))
             for m, n in zip(months, counts, strict=True)]
 
 

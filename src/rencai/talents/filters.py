@@ -72,8 +72,14 @@ def _dictionary_filter(label, code: str, **kwargs) -> django_filters.ModelChoice
     return django_filters.ModelChoiceFilter(label=label, queryset=_items(code), **_or_not_filled(**kwargs))
 
 
+# Dates a filter may name: beyond them a moment would not convert to UTC (year 1, 9999).
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def start_of_day(day: dt.date) -> dt.datetime:
-    """The first moment of ``day`` in the site's time zone."""
+    """The first moment of ``day`` in the site's time zone (a day out of range is taken as
+    the nearest in range: no record is that old or that new)."""
+    day = min(max(day, EARLIEST_DAY), LATEST_DAY)
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
@@ -221,7 +227,7 @@ class TalentFilterSet(django_filters.FilterSet):
         return queryset.filter(created_at__gte=start_of_day(value))
 
     def registered_until(self, queryset, name, value):
-        return queryset.filter(created_at__lt=start_of_day(value + dt.timedelta(days=1)))
+        return queryset.filter(created_at__lt=start_of_day(min(value, LATEST_DAY) + dt.timedelta(days=1)))
 
     def in_database(self, queryset, name, value):
         return queryset.filter(databases=value)

@@ -37,7 +37,8 @@ COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
+def spreadsheet_text(value: Any) -> str:
+    """``value`` as text a spreadsheet shows as text: one that would start a formula gets a leading '."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -50,7 +51,7 @@ def entry_row(entry: AuditEntry) -> list[str]:
         "action": entry.get_action_display(),
         "changes": json.dumps(entry.changes, ensure_ascii=False, sort_keys=True) if entry.changes else "",
     }
-    return [_cell(values.get(name, getattr(entry, name))) for name, _label in COLUMNS]
+    return [spreadsheet_text(values.get(name, getattr(entry, name))) for name, _label in COLUMNS]
 
 
 def export_rows(queryset: QuerySet[AuditEntry]) -> Iterator[list[str]]:

@@ -105,6 +105,8 @@ def expected(talents: list[Talent], today: dt.date) -> dict[str, Counter]:
             out["work_province"][regions[t.work_province_id].name] += 1
         elif t.work_country not in ("", "中国"):
             out["work_province"]["境外"] += 1
+        else:
+            out["work_province"]["未填写"] += 1
         out["yearly_new"][str(timezone.localtime(t.created_at).year)] += 1
     return out
 
@@ -198,11 +200,22 @@ def test_filters_apply_to_every_chart(demo, city_staff):
     rows = scoped_rows(city_staff, kind=TalentKind.NATIVE, region=county, databases=database, created_at__gte=start)
     assert rows
     check_against_rows(city_staff, form.filters(), rows)
+    # Under a 库 filter, only that 库's bar links: another 库's list would hold talents not counted.
+    bars = charts(CockpitQuery(city_staff, form.filters()))["database"]["items"]
+    assert [b["label"] for b in bars if b["link"]] == [database.name]
 
     form = CockpitFilterForm({"tier": tier.pk, "registered_to": since.isoformat()}, user=city_staff)
     assert form.is_valid()
     end = timezone.make_aware(dt.datetime.combine(since + dt.timedelta(days=1), dt.time.min))
     check_against_rows(city_staff, form.filters(), scoped_rows(city_staff, tier=tier, created_at__lt=end))
+
+
+def test_dates_out_of_range_are_refused_not_a_crash(refdata, city_staff):
+    form = CockpitFilterForm({"registered_to": "9999-12-31", "registered_from": "0001-01-01"}, user=city_staff)
+    assert not form.is_valid() and {"registered_to", "registered_from"} <= set(form.errors)
+    assert figures(CockpitQuery(city_staff, form.filters()))["total"]["value"] == 0
+    assert TalentFilterSet({"registered_to": "9999-12-31", "registered_from": "0001-01-01"},
+                           queryset=Talent.objects.all(), user=city_staff).qs.count() == 0
 
 
 def test_another_countys_region_is_no_filter_choice(demo, yanhu_officer):

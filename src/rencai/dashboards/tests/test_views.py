@@ -105,6 +105,21 @@ def test_the_report_names_the_city_and_holds_the_figures(talents, city_staff):
     assert "<tr><td>女</td><td class=\"text-end\">2</td><td class=\"text-end\">50.0%</td></tr>" in text
 
 
+def test_a_label_that_starts_like_a_formula_stays_text(city_admin, city_staff):
+    make_talent(city_admin, name="张伟", research_fields="=1+1；材料")
+    response = signed_in(city_staff).get("/dashboards/charts/research_field.xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    labels = [row[0].value for row in sheet.iter_rows(min_row=5)]
+    assert "'=1+1" in labels and sheet["A5"].data_type == "s"
+
+
+def test_out_of_range_dates_answer_422_in_the_api_and_the_page_still_shows(talents, city_staff):
+    params = {"registered_to": "9999-12-31"}
+    assert Client().get("/api/dashboards/figures/", params, headers=bearer(city_staff)).status_code == 422
+    assert signed_in(city_staff).get("/dashboards/", params).status_code == 200
+    assert signed_in(city_staff).get("/talents/", params).status_code == 200
+
+
 def test_the_report_title_follows_the_configured_city(talents, city_staff, settings):
     settings.CITY_CODE = "140100"  # 太原市
     assert services.report_title() == "太原市人才工作统计报告"
