@@ -25,6 +25,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+# --- the cockpit's in-memory columns ---------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _cockpit_columns_forgotten():
+    """Each test starts with no copy of the tables: a test's writes are rolled back at its end,
+    which no change log can show (``dashboards.replica``)."""
+    from rencai.dashboards import replica
+
+    replica.reset()
+    yield
+    replica.reset()
+
+
 # --- transactional tests and the append-only audit log ------------------------------------------
 # A transactional test (transaction=True, live_server) ends with a flush, which the append-only
 # triggers on the audit table refuse. They are dropped for that flush and put back before the

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from rencai.dashboards import replica, tally
 from rencai.talents.filters import LATEST_DAY
 from rencai.talents.filters import start_of_day as start_of
 from rencai.talents.models import Talent
@@ -115,30 +117,55 @@ PERIOD_PARAMETERS = ("registered_from", "registered_to")
 
 @dataclass
 class CockpitQuery:
-    """What every chart is computed from: ``user`` and the cleaned cockpit filters."""
+    """What every chart is computed from: ``user`` and the cleaned cockpit filters.
+
+    Charts count through ``tally`` (the talents) and ``tally_of`` (another model's rows), which
+    answer from the in-memory columns (``dashboards.replica``) or, with ``fresh`` (or the
+    setting ``COCKPIT_COLUMNS`` off), by GROUP BY queries over the database; the two give the
+    same figures.
+    """
 
     user: object
     filters: dict = field(default_factory=dict)
     today: dt.date = field(default_factory=timezone.localdate)
+    fresh: bool = False
+
+    @cached_property
+    def snapshot(self) -> replica.Snapshot | None:
+        if self.fresh or not settings.COCKPIT_COLUMNS:
+            return None
+        return replica.replica().current()
+
+    def tally_of(self, model):
+        """The rows of ``model`` the viewer may see."""
+        return tally.root(model, self.user, self.snapshot)
+
+    @cached_property
+    def tally(self):
+        """The talents in the viewer's scope that the filters keep."""
+        return self.tally_of(Talent).narrow(**self.talent_lookups())
+
+    def talent_lookups(self) -> dict:
+        f = self.filters
+        lookups = {}
+        if f.get("kind"):
+            lookups["kind"] = f["kind"]
+        if f.get("tier"):
+            lookups["tier"] = f["tier"].pk
+        if f.get("region"):
+            lookups["region__in"] = f["region_ids"]
+        if f.get("database"):
+            lookups["databases"] = f["database"].pk
+        if f.get("registered_from"):
+            lookups["created_at__gte"] = start_of(f["registered_from"])
+        if f.get("registered_to"):
+            lookups["created_at__lt"] = start_of(min(f["registered_to"], LATEST_DAY) + dt.timedelta(days=1))
+        return lookups
 
     @cached_property
     def talents(self):
-        """The talents in the viewer's scope that the filters keep."""
-        qs = Talent.objects.restrict(self.user, "view")
-        f = self.filters
-        if f.get("kind"):
-            qs = qs.filter(kind=f["kind"])
-        if f.get("tier"):
-            qs = qs.filter(tier=f["tier"])
-        if f.get("region"):
-            qs = qs.filter(region__in=f["region_ids"])
-        if f.get("database"):
-            qs = qs.filter(databases=f["database"])
-        if f.get("registered_from"):
-            qs = qs.filter(created_at__gte=start_of(f["registered_from"]))
-        if f.get("registered_to"):
-            qs = qs.filter(created_at__lt=start_of(min(f["registered_to"], LATEST_DAY) + dt.timedelta(days=1)))
-        return qs
+        """The same talents as a queryset."""
+        return Talent.objects.restrict(self.user, "view").filter(**self.talent_lookups())
 
     def list_parameters(self) -> dict[str, str]:
         """The cockpit filters as talent-list parameters."""

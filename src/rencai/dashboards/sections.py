@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, Section, register_section, start_of
+from rencai.dashboards.replica import replicate
 from rencai.dashboards.statistics import NOT_FILLED, by_choices, by_county, by_dictionary, by_region, words
 from rencai.talents.choices import CATEGORY_DICTIONARY, Gender, TalentKind, TalentStatus, UnitType
 from rencai.talents.filters import years_ago
-from rencai.talents.models import TalentDatabase
+from rencai.talents.models import Talent, TalentDatabase
 
 
 def same_day_last_year(day: dt.date) -> dt.date:
@@ -20,22 +20,20 @@ def same_day_last_year(day: dt.date) -> dt.date:
 
 
 def registry_figures(query: CockpitQuery) -> list[Figure]:
-    talents = query.talents
+    talents = query.tally
     today = query.today
     year_start = dt.date(today.year, 1, 1)
     last_year_day = same_day_last_year(today)
     tomorrow = start_of(today + dt.timedelta(days=1))
     a_year_ago = start_of(last_year_day + dt.timedelta(days=1))
-    counts = talents.order_by().aggregate(
-        total=Count("pk"),
-        total_year_ago=Count("pk", filter=Q(created_at__lt=a_year_ago)),
-        native=Count("pk", filter=Q(kind=TalentKind.NATIVE)),
-        local=Count("pk", filter=Q(kind=TalentKind.LOCAL)),
-        tiered=Count("pk", filter=Q(tier__isnull=False)),
-        new=Count("pk", filter=Q(created_at__gte=start_of(year_start), created_at__lt=tomorrow)),
-        new_last_year=Count("pk", filter=Q(created_at__gte=start_of(dt.date(today.year - 1, 1, 1)),
-                                           created_at__lt=a_year_ago)),
-    )
+    kinds = talents.grouped("kind")
+    tiers = talents.grouped("tier_id")
+    total = sum(kinds.values())
+    year_ago, new, new_last_year = talents.between("created_at", [
+        (None, a_year_ago), (start_of(year_start), tomorrow), (start_of(dt.date(today.year - 1, 1, 1)), a_year_ago)])
+    counts = {"total": total, "total_year_ago": year_ago, "native": kinds.get(TalentKind.NATIVE, 0),
+              "local": kinds.get(TalentKind.LOCAL, 0), "tiered": total - tiers.get(None, 0),
+              "new": new, "new_last_year": new_last_year}
     same_period = _("去年同期")
     return [
         Figure("total", _("人才总数"), counts["total"], counts["total_year_ago"], same_period, query.talent_link()),
@@ -56,9 +54,9 @@ def categories(query):
 
 
 def databases(query):
-    talents = query.talents.order_by().values("pk")
-    rows = TalentDatabase.objects.annotate(n=Count("talents", filter=Q(talents__in=talents))).filter(n__gt=0)
-    return [Item(d.name, d.n, query.talent_link(databases=d.pk)) for d in rows.order_by("sort_order", "code")]
+    counts = query.tally.linked("databases")
+    rows = TalentDatabase.objects.filter(pk__in=list(counts)).order_by("sort_order", "code")
+    return [Item(d.name, counts[d.pk], query.talent_link(databases=d.pk)) for d in rows]
 
 
 def tiers(query):
@@ -82,26 +80,22 @@ AGE_BANDS = ((_("35岁及以下"), None, 35), (_("36–45岁"), 36, 45), (_("46�
              (_("56–60岁"), 56, 60), (_("61岁及以上"), 61, None))
 
 
-def age_band_filter(today: dt.date, youngest: int | None, oldest: int | None) -> Q:
-    """Talents aged ``youngest``…``oldest`` on ``today``, as the talent list's age filters count."""
-    q = Q(birth_date__isnull=False)
-    if youngest is not None:
-        q &= Q(birth_date__lte=years_ago(today, youngest))
-    if oldest is not None:
-        q &= Q(birth_date__gt=years_ago(today, oldest + 1))
-    return q
+def age_band_births(today: dt.date, youngest: int | None, oldest: int | None) -> tuple[dt.date | None, dt.date | None]:
+    """The birth dates ``[first, after)`` of talents aged ``youngest``…``oldest`` on ``today``,
+    as the talent list's age filters count them."""
+    first = years_ago(today, oldest + 1) + dt.timedelta(days=1) if oldest is not None else None
+    after = years_ago(today, youngest) + dt.timedelta(days=1) if youngest is not None else None
+    return first, after
 
 
 def age_bands(query):
     today = query.today
-    counts = query.talents.order_by().aggregate(
-        **{f"band{i}": Count("pk", filter=age_band_filter(today, lo, hi)) for i, (_l, lo, hi) in enumerate(AGE_BANDS)},
-        unknown=Count("pk", filter=Q(birth_date__isnull=True)),
-    )
-    items = [Item(str(label), counts[f"band{i}"], query.talent_link(age_min=lo, age_max=hi))
-             for i, (label, lo, hi) in enumerate(AGE_BANDS)]
-    if counts["unknown"]:
-        items.append(Item(_("未填写"), counts["unknown"]))
+    counts = query.tally.between("birth_date", [age_band_births(today, lo, hi) for _l, lo, hi in AGE_BANDS])
+    items = [Item(str(label), n, query.talent_link(age_min=lo, age_max=hi))
+             for (label, lo, hi), n in zip(AGE_BANDS, counts, strict=True)]
+    unknown = query.tally.narrow(birth_date__isnull=True).count()
+    if unknown:
+        items.append(Item(_("未填写"), unknown))
     return items
 
 
@@ -136,12 +130,12 @@ def managing_counties(query):
 def work_provinces(query):
     """By province; those abroad without one as 境外, the others without one as 未填写."""
     items = by_region(query, "work_province", "work_province")
-    without = query.talents.filter(work_province__isnull=True).order_by().aggregate(
-        abroad=Count("pk", filter=~Q(work_country__in=["", "中国"])), total=Count("pk"))
-    if without["abroad"]:
-        items.append(Item(_("境外"), without["abroad"]))
-    if without["total"] - without["abroad"]:
-        items.append(Item(_("未填写"), without["total"] - without["abroad"]))
+    countries = query.tally.narrow(work_province__isnull=True).grouped("work_country")
+    abroad = sum(n for country, n in countries.items() if country not in ("", "中国", None))
+    if abroad:
+        items.append(Item(_("境外"), abroad))
+    if sum(countries.values()) - abroad:
+        items.append(Item(_("未填写"), sum(countries.values()) - abroad))
     return items
 
 
@@ -171,34 +165,35 @@ def month_end(first: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def counts_by_period(queryset, field: str, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
-    """How many rows fall in each period (first and last day, in the site's time zone), in one
-    pass: a range per period, which compares the stored moments as they are (no per-row function,
-    which on SQLite is a call into Python for every row)."""
-    counts = queryset.order_by().aggregate(**{
-        f"p{i}": Count("pk", filter=Q(**{f"{field}__gte": start_of(first), f"{field}__lt": start_of(last + dt.timedelta(days=1))}))
-        for i, (first, last) in enumerate(periods)
-    })
-    return [counts[f"p{i}"] for i in range(len(periods))]
+def day_periods(periods: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Periods of days (first and last day) as the moments ``[start, end)`` they span in the
+    site's time zone: a range the stored moments are compared with as they are (no per-row
+    function, which on SQLite is a call into Python for every row)."""
+    return [(start_of(first), start_of(last + dt.timedelta(days=1))) for first, last in periods]
 
 
 def monthly_new(query):
     """New entries (入库) per month over the last 24 months."""
     months = months_back(query.today, 24)
-    counts = counts_by_period(query.talents, "created_at", [(m, month_end(m)) for m in months])
+    counts = query.tally.between("created_at", day_periods([(m, month_end(m)) for m in months]))
     return [Item(f"{m:%Y-%m}", n, query.period_link(m, month_end(m))) for m, n in zip(months, counts, strict=True)]
 
 
 def yearly_new(query):
     """New entries per year, from the first year with any."""
-    first = query.talents.order_by().aggregate(first=Min("created_at"))["first"]
+    first = query.tally.earliest("created_at")
     if first is None:
         return []
     years = list(range(timezone.localtime(first).year, query.today.year + 1))
-    counts = counts_by_period(query.talents, "created_at", [(dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years])
+    counts = query.tally.between("created_at", day_periods([(dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in years]))
     return [Item(str(y), n, query.period_link(dt.date(y, 1, 1), dt.date(y, 12, 31)))
             for y, n in zip(years, counts, strict=True) if n]
 
+
+# What the section counts, kept in memory for the cockpit (see dashboards.replica).
+replicate(Talent, "region", "kind", "category", "tier", "education", "degree", "title_level", "gender", "ethnicity",
+          "political_status", "discipline", "native_place", "work_province", "work_city", "work_country",
+          "unit_type", "status", "birth_date", "created_at", words=("research_fields",), links=("databases",))
 
 register_section(Section(
     "registry", _("人才结构"), order=10, permission="talents.view_talent", figures=registry_figures,
@@ -228,4 +223,4 @@ register_section(Section(
     ),
 ))
 
-__all__ = ["NOT_FILLED", "AGE_BANDS", "age_band_filter", "months_back"]
+__all__ = ["NOT_FILLED", "AGE_BANDS", "age_band_births", "months_back"]

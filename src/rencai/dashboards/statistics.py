@@ -1,7 +1,7 @@
 """Counting helpers the sections share: counts grouped by a field, labelled from the field's
 choices, a dictionary or the regions, in a stable order, with drill-down links.
 
-Every helper counts over ``query.talents`` (the viewer's scope and the cockpit's filters), so a
+Every helper counts over ``query.tally`` (the viewer's scope and the cockpit's filters), so a
 chart can never show what its viewer may not count.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from rencai.core.models import DictionaryItem, Region
@@ -19,14 +18,9 @@ from rencai.dashboards.cockpit import CockpitQuery, Item
 NOT_FILLED = "null"  # the talent list's value for 「未填写」
 
 
-def grouped(queryset, field: str) -> dict:
-    """``{value of field: number of rows}`` in one GROUP BY."""
-    return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")).values_list(field, "n"))
-
-
 def by_choices(query: CockpitQuery, field: str, choices, param: str | None = None) -> list[Item]:
     """Counts by a field with choices, in the choices' order; blank last as 「未填写」."""
-    counts = grouped(query.talents, field)
+    counts = query.tally.grouped(field)
     param = param or field
     items = [Item(str(label), counts[value], query.talent_link(**{param: value}))
              for value, label in choices if counts.get(value)]
@@ -40,7 +34,7 @@ def by_dictionary(query: CockpitQuery, field: str, codes: str | list[str], param
                   top: int | None = None) -> list[Item]:
     """Counts by a dictionary reference, in the dictionary's order (or the ``top`` largest
     first, the rest as 「其他」); none as 「未填写」."""
-    counts = grouped(query.talents, f"{field}_id")
+    counts = query.tally.grouped(f"{field}_id")
     codes = [codes] if isinstance(codes, str) else codes
     param = param or field
     entries = DictionaryItem.objects.select_related("dictionary").filter(
@@ -99,7 +93,7 @@ def _under_city(counts: dict, city: Region | None) -> tuple[dict[Region, int], i
 
 def by_county(query: CockpitQuery, field: str, param: str, *, city_label: str, elsewhere_label: str) -> list[Item]:
     """Counts by a region reference folded onto the city's counties, in code order."""
-    counts = grouped(query.talents, f"{field}_id")
+    counts = query.tally.grouped(f"{field}_id")
     city = city_region()
     counties, at_city, elsewhere = _under_city(counts, city)
     items = [Item(c.name, n, query.talent_link(**{param: c.pk})) for c, n in counties.items()]
@@ -114,7 +108,7 @@ def by_county(query: CockpitQuery, field: str, param: str, *, city_label: str, e
 
 def by_region(query: CockpitQuery, field: str, param: str, top: int | None = None) -> list[Item]:
     """Counts by a region reference (a province, a city), largest first."""
-    counts = grouped(query.talents, f"{field}_id")
+    counts = query.tally.grouped(f"{field}_id")
     regions = Region.objects.filter(pk__in=[k for k in counts if k is not None])
     items = sorted((Item(r.name, counts[r.pk], query.talent_link(**{param: r.pk})) for r in regions),
                    key=lambda i: -i.value)
@@ -123,12 +117,9 @@ def by_region(query: CockpitQuery, field: str, param: str, top: int | None = Non
     return items
 
 
-def words(query: CockpitQuery, field: str, top: int, separators: str = "；;，,、/") -> list[Item]:
+def words(query: CockpitQuery, field: str, top: int) -> list[Item]:
     """The ``top`` most frequent entries of a free-text list field (e.g. 研究方向), each counted
-    once per talent; a drill-down searches the registry for the entry."""
-    table = str.maketrans({s: "；" for s in separators})
-    counter: Counter[str] = Counter()
-    for text in query.talents.order_by().values_list(field, flat=True).iterator(chunk_size=5000):
-        if text:
-            counter.update({w.strip() for w in text.translate(table).split("；") if w.strip()})
-    return [Item(word, n, query.talent_link(q=word)) for word, n in counter.most_common(top)]
+    once per talent (ties in the entries' order); a drill-down searches the registry for it."""
+    counts = query.tally.words(field)
+    ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))[:top]
+    return [Item(word, n, query.talent_link(q=word)) for word, n in ranked]

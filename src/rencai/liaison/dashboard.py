@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, Section, register_section, start_of
-from rencai.dashboards.sections import counts_by_period, month_end, months_back
-from rencai.liaison.choices import REQUEST_CLOSED, Channel
+from rencai.dashboards.replica import replicate
+from rencai.dashboards.sections import day_periods, month_end, months_back
+from rencai.liaison.choices import REQUEST_CLOSED, Channel, RequestStatus
 from rencai.liaison.models import ContactRecord, ContactRequest, ContactState
-from rencai.liaison.worklists import FOLLOWED, LOST, OVERDUE, kind_condition
+from rencai.liaison.worklists import LOST, OVERDUE, kind_lookups
 from rencai.talents.filters import years_ago
 
 # The cockpit filters that narrow the talents; with none of them set, a contact counts when its
@@ -28,11 +28,8 @@ def _narrowed(query: CockpitQuery) -> bool:
 
 def contacts(query: CockpitQuery):
     """The contact records the viewer may see, with at least one talent the filters keep."""
-    qs = ContactRecord.objects.restrict(query.user, "view")
-    if _narrowed(query):
-        qs = qs.filter(pk__in=ContactRecord.talents.through.objects.filter(
-            talent__in=query.talents.order_by().values("pk")).values("contactrecord"))
-    return qs.order_by()
+    records = query.tally_of(ContactRecord)
+    return records.linked_to("talents", query.tally) if _narrowed(query) else records
 
 
 def _contact_link(query: CockpitQuery, **params) -> str | None:
@@ -53,25 +50,17 @@ def liaison_figures(query: CockpitQuery) -> list[Figure]:
     month_start = today.replace(day=1)
     last_year_month = years_ago(month_start, 1)
     last_year_day = years_ago(today, 1)
-    reached = contacts(query).filter(reached=True)
-    counts = reached.aggregate(
-        month=Count("pk", filter=Q(contacted_at__gte=start_of(month_start),
-                                   contacted_at__lt=start_of(today + dt.timedelta(days=1)))),
-        month_last_year=Count("pk", filter=Q(contacted_at__gte=start_of(last_year_month),
-                                             contacted_at__lt=start_of(last_year_day + dt.timedelta(days=1)))),
-        year=Count("pk", filter=Q(contacted_at__gte=start_of(dt.date(today.year, 1, 1)),
-                                  contacted_at__lt=start_of(today + dt.timedelta(days=1)))),
-        year_last_year=Count("pk", filter=Q(contacted_at__gte=start_of(dt.date(today.year - 1, 1, 1)),
-                                            contacted_at__lt=start_of(last_year_day + dt.timedelta(days=1)))),
-    )
-    requests = ContactRequest.objects.restrict(query.user, "view").exclude(status__in=REQUEST_CLOSED)
-    states = ContactState.objects.restrict(query.user, "view").filter(FOLLOWED)
+    reached = contacts(query).narrow(reached=True)
+    month, month_last_year, year, year_last_year = reached.between("contacted_at", day_periods([
+        (month_start, today), (last_year_month, last_year_day), (dt.date(today.year, 1, 1), today),
+        (dt.date(today.year - 1, 1, 1), last_year_day)]))
+    counts = {"month": month, "month_last_year": month_last_year, "year": year, "year_last_year": year_last_year}
+    requests = query.tally_of(ContactRequest).narrow(status__in=[s for s in RequestStatus if s not in REQUEST_CLOSED])
+    states = query.tally_of(ContactState).narrow(followed=True)
     if _narrowed(query):
-        talents = query.talents.order_by().values("pk")
-        requests = requests.filter(contact__in=contacts(query).values("pk"))
-        states = states.filter(talent__in=talents)
-    state_counts = states.order_by().aggregate(
-        overdue=Count("pk", filter=kind_condition(OVERDUE, today)), lost=Count("pk", filter=kind_condition(LOST, today)))
+        requests = requests.within("contact", contacts(query))
+        states = states.within("talent", query.tally)
+    state_counts = {kind: states.narrow(**kind_lookups(kind, today)).count() for kind in (OVERDUE, LOST)}
     same_period = _("去年同期")
     return [
         Figure("contacts_month", _("本月联络"), counts["month"], counts["month_last_year"], same_period,
@@ -79,8 +68,8 @@ def liaison_figures(query: CockpitQuery) -> list[Figure]:
         Figure("contacts_year", _("今年联络"), counts["year"], counts["year_last_year"], same_period,
                _contact_link(query, date_from=dt.date(today.year, 1, 1), date_to=today, reached="true")),
         Figure("open_requests", _("未办结诉求"), requests.count(), link=_contact_link(query, open_requests="true")),
-        Figure("overdue", _("逾期未联络"), state_counts["overdue"], link=_worklist_link(query, OVERDUE)),
-        Figure("lost", _("疑似失联"), state_counts["lost"], link=_worklist_link(query, LOST)),
+        Figure("overdue", _("逾期未联络"), state_counts[OVERDUE], link=_worklist_link(query, OVERDUE)),
+        Figure("lost", _("疑似失联"), state_counts[LOST], link=_worklist_link(query, LOST)),
     ]
 
 
@@ -88,9 +77,9 @@ def channels(query: CockpitQuery) -> list[Item]:
     """Contacts made this year, by channel."""
     today = query.today
     first = dt.date(today.year, 1, 1)
-    rows = dict(contacts(query).filter(reached=True, contacted_at__gte=start_of(first),
+    this_year = contacts(query).narrow(reached=True, contacted_at__gte=start_of(first),
                                        contacted_at__lt=start_of(today + dt.timedelta(days=1)))
-                .values_list("channel").annotate(n=Count("pk")).values_list("channel", "n"))
+    rows = this_year.grouped("channel")
     return [Item(str(label), rows[value], _contact_link(query, channel=value, date_from=first, date_to=today, reached="true"))
             for value, label in Channel.choices if rows.get(value)]
 
@@ -98,10 +87,15 @@ def channels(query: CockpitQuery) -> list[Item]:
 def monthly_contacts(query: CockpitQuery) -> list[Item]:
     """Contacts made in each of the last 12 months."""
     months = months_back(query.today, 12)
-    counts = counts_by_period(contacts(query).filter(reached=True), "contacted_at", [(m, month_end(m)) for m in months])
+    counts = contacts(query).narrow(reached=True).between("contacted_at", day_periods([(m, month_end(m)) for m in months]))
     return [Item(f"{m:%Y-%m}", n, _contact_link(query, date_from=m, date_to=month_end(m), reached="true"))
             for m, n in zip(months, counts, strict=True)]
 
+
+# What the section counts, kept in memory for the cockpit (see dashboards.replica).
+replicate(ContactRecord, "region", "channel", "reached", "contacted_at", links=("talents",))
+replicate(ContactRequest, "contact", "status")
+replicate(ContactState, "region", "followed", "next_due", "failed_attempts")
 
 register_section(Section(
     "liaison", _("联络服务"), order=20, permission="liaison.view_contactrecord", figures=liaison_figures,

@@ -38,14 +38,19 @@ def week_end(today: dt.date) -> dt.date:
     return today + dt.timedelta(days=6 - today.weekday())
 
 
-def kind_condition(kind: str, today: dt.date) -> Q:
+def kind_lookups(kind: str, today: dt.date) -> dict:
+    """The schedules on worklist ``kind`` on ``today``, as field lookups."""
     if kind == WEEK:
-        return Q(next_due__gte=today, next_due__lte=week_end(today))
+        return {"next_due__gte": today, "next_due__lte": week_end(today)}
     if kind == OVERDUE:
-        return Q(next_due__lt=today)
+        return {"next_due__lt": today}
     if kind == LOST:
-        return Q(failed_attempts__gte=LOST_AFTER)
+        return {"failed_attempts__gte": LOST_AFTER}
     raise ValueError(f"unknown worklist {kind!r}")
+
+
+def kind_condition(kind: str, today: dt.date) -> Q:
+    return Q(**kind_lookups(kind, today))
 
 
 def resolve_filters(user, region_id, officer_id) -> tuple[Region | None, object, dict[str, str]]:

@@ -1,0 +1,540 @@
+"""The cockpit's in-memory columns: the tables it counts, held as numpy arrays per process and
+kept equal to the database on every request.
+
+A GROUP BY over a million talents costs SQLite seconds, and the cockpit needs two dozen of them;
+counting the same rows in arrays costs milliseconds. The arrays are a copy, so they must never
+be stale: every write to a replicated table — by the ORM, a bulk import, a merge, raw SQL — is
+recorded by database triggers in ``dashboards_change`` (``models.Change``), and each cockpit
+request first reads what changed since its last look and re-reads just those rows.
+
+What "since its last look" means is the one subtle part:
+
+- **SQLite** lets one writer commit at a time, so the log's own id grows in commit order: the
+  mark is the largest log id read. Rows a table appends with a new id (an import's million) are
+  not logged at all, to keep imports fast: they are found by their id being above the largest
+  the copy holds. A row inserted with an id the table has used before (an undone merge puts a
+  talent back) is logged.
+- **PostgreSQL** transactions commit in any order, so each log row carries the writing
+  transaction's id, and the mark is the oldest transaction still running when the copy last
+  looked (``pg_snapshot_xmin``): everything older had committed or vanished and was seen; the
+  rest is read again, which is harmless, since a row is always re-read as it is now.
+
+A request works on an immutable ``Snapshot``: a refresh that finds changes copies the arrays
+it changes, so a cockpit being computed in another thread never sees half an update.
+
+Areas declare what they replicate with ``replicate(Model, fields…)``; ``dashboards.tally``
+counts over it. ``install_triggers`` (run after every migrate) writes the triggers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import connections, models
+
+logger = logging.getLogger(__name__)
+
+NULL_REF = 0  # a missing reference (ids start at 1)
+NULL_DAY = np.iinfo(np.int32).min
+NULL_MOMENT = np.iinfo(np.int64).min
+EPOCH = dt.date(1970, 1, 1)
+
+CHUNK = 50_000  # rows fetched at a time
+KEYS_PER_QUERY = 2_000  # ids in one ``IN (…)``
+RELOAD_SHARE = 0.2  # re-read the whole table when more of its rows than this changed
+RELOAD_MIN = 1000  # (and more rows than this)
+MAX_IDLE = 3600  # seconds: a copy not refreshed for longer is rebuilt (the log may be pruned)
+LOG_KEPT = 2 * 3600  # seconds the change log is kept
+PRUNE_EVERY = 600  # seconds between prunes by one process
+
+CHANGE_TABLE = "dashboards_change"
+
+
+# --- what is replicated -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    name: str  # the field's name: "tier", "created_at"
+    column: str  # its database column: "tier_id"
+    kind: str  # "ref", "code", "int", "bool", "day", "moment", "words"
+
+
+@dataclass
+class Spec:
+    model: type[models.Model]
+    columns: dict[str, Column]
+    links: dict[str, tuple[type[models.Model], str, str]] = field(default_factory=dict)  # name: (through, own, other)
+    separators: str = ""
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def key(self) -> str:
+        return self.model._meta.pk.column
+
+    @property
+    def sequential(self) -> bool:
+        """Whether new rows take ids above every id before (AUTOINCREMENT on SQLite)."""
+        return isinstance(self.model._meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+
+    def column(self, name: str) -> Column:
+        try:
+            return self.columns[name]
+        except KeyError:
+            if name.endswith("_id") and name[:-3] in self.columns:
+                return self.columns[name[:-3]]
+            if name == "pk":
+                return self.columns[self.model._meta.pk.name]
+            raise KeyError(f"{self.table} has no replicated column {name!r}") from None
+
+
+_SPECS: dict[type[models.Model], Spec] = {}
+
+
+def _kind(model_field: models.Field, words: tuple[str, ...]) -> str:
+    if model_field.name in words:
+        return "words"
+    if model_field.is_relation:
+        return "ref"
+    if isinstance(model_field, models.BooleanField):
+        return "bool"
+    if isinstance(model_field, models.DateTimeField):
+        return "moment"
+    if isinstance(model_field, models.DateField):
+        return "day"
+    if isinstance(model_field, models.IntegerField | models.AutoField | models.BigAutoField):
+        return "int"
+    if isinstance(model_field, models.CharField | models.TextField):
+        return "code"
+    raise TypeError(f"cannot replicate {model_field!r}")
+
+
+def replicate(model: type[models.Model], *names: str, words: tuple[str, ...] = (), links: tuple[str, ...] = (),
+              separators: str = "；;，,、/") -> Spec:
+    """Keep ``names`` of ``model`` in memory (and its primary key); ``words`` are free-text lists
+    counted entry by entry; ``links`` are many-to-many fields whose link tables are kept too."""
+    meta = model._meta
+    columns = {}
+    for name in (meta.pk.name, *names, *words):
+        f = meta.get_field(name)
+        columns[name] = Column(name, f.column, _kind(f, words))
+    spec = Spec(model, columns, separators=separators)
+    for name in links:
+        m2m = meta.get_field(name)
+        through = m2m.remote_field.through
+        own, other = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        replicate(through, own, other)
+        spec.links[name] = (through, own, other)
+    _SPECS[model] = spec
+    return spec
+
+
+def spec_for(model: type[models.Model]) -> Spec:
+    return _SPECS[model]
+
+
+def specs() -> list[Spec]:
+    return list(_SPECS.values())
+
+
+# --- triggers ------------------------------------------------------------------------------------------
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION rencai_log_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        INSERT INTO dashboards_change (table_name, row_id, xid) VALUES (TG_TABLE_NAME, 0, pg_current_xact_id()::text::bigint);
+    ELSE
+        EXECUTE format('INSERT INTO dashboards_change (table_name, row_id, xid) '
+                       'SELECT %L, %I, pg_current_xact_id()::text::bigint FROM changed_rows', TG_TABLE_NAME, TG_ARGV[0]);
+    END IF;
+    RETURN NULL;
+END $$;
+"""
+
+
+def trigger_sql(spec: Spec, vendor: str) -> list[str]:
+    """The statements that make every write to ``spec``'s table leave its row ids in the log."""
+    table, key = spec.table, spec.key
+    name = f"rencai_log_{table}"
+    if vendor == "postgresql":
+        out = []
+        for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            trigger = f"{name}_{event.lower()}"
+            out += [f'DROP TRIGGER IF EXISTS {trigger} ON "{table}"',
+                    f'CREATE TRIGGER {trigger} AFTER {event} ON "{table}" REFERENCING {rows} TABLE AS changed_rows '
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION rencai_log_changes('{key}')"]
+        out += [f'DROP TRIGGER IF EXISTS {name}_truncate ON "{table}"',
+                f'CREATE TRIGGER {name}_truncate AFTER TRUNCATE ON "{table}" '
+                f"FOR EACH STATEMENT EXECUTE FUNCTION rencai_log_changes('{key}')"]
+        return out
+    if vendor == "sqlite":
+        log = f"INSERT INTO {CHANGE_TABLE} (table_name, row_id) VALUES ('{table}', %s.\"{key}\")"  # noqa: S608  (names from model meta)
+        # A new row with an id above every earlier one is found by its id; the sequence still
+        # holds the highest id before this row while the trigger runs.
+        fresh = (f" WHEN NEW.\"{key}\" <= COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0)"  # noqa: S608  (names from model meta)
+                 if spec.sequential else "")
+        watched = [c.column for c in spec.columns.values() if c.column != key]
+        changed = " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in watched) or "0"
+        cols = ", ".join(f'"{c}"' for c in watched)
+        return [
+            f"DROP TRIGGER IF EXISTS {name}_insert", f"DROP TRIGGER IF EXISTS {name}_update",
+            f"DROP TRIGGER IF EXISTS {name}_delete",
+            f'CREATE TRIGGER {name}_insert AFTER INSERT ON "{table}"{fresh} BEGIN {log % "NEW"}; END',
+            f'CREATE TRIGGER {name}_update AFTER UPDATE OF {cols} ON "{table}" WHEN {changed} BEGIN {log % "NEW"}; END',
+            f'CREATE TRIGGER {name}_delete AFTER DELETE ON "{table}" BEGIN {log % "OLD"}; END',
+        ]
+    raise NotImplementedError(f"the cockpit's change log does not support {vendor}")
+
+
+def install_triggers(using: str = "default") -> None:
+    connection = connections[using]
+    tables = set(connection.introspection.table_names())
+    if CHANGE_TABLE not in tables:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_FUNCTION)
+        for spec in specs():
+            if spec.table in tables:
+                for statement in trigger_sql(spec, connection.vendor):
+                    cursor.execute(statement)
+
+
+# --- reading rows -----------------------------------------------------------------------------------------
+def _select(column: Column, vendor: str) -> str:
+    c = f'"{column.column}"'
+    if column.kind in ("ref", "int"):
+        return f"COALESCE({c}, 0)"
+    if column.kind == "bool":
+        return f"CAST({c} AS INTEGER)"
+    if column.kind == "day":
+        if vendor == "sqlite":
+            return f"COALESCE(CAST(julianday({c}) - 2440587.5 AS INTEGER), {NULL_DAY})"
+        return f"COALESCE({c} - DATE '1970-01-01', {NULL_DAY})"
+    if column.kind == "moment":
+        if vendor == "sqlite":
+            return f"COALESCE(CAST(strftime('%%s', {c}) AS INTEGER), {NULL_MOMENT})"
+        return f"COALESCE(CAST(floor(EXTRACT(EPOCH FROM {c})) AS BIGINT), {NULL_MOMENT})"
+    return c
+
+
+DTYPES = {"ref": np.int64, "int": np.int64, "bool": np.int8, "day": np.int32, "moment": np.int64, "code": np.int32}
+
+
+class Vocabulary:
+    """Text values as small integers, in order of first sight (the ids only ever grow)."""
+
+    def __init__(self):
+        self.ids: dict[Any, int] = {}
+        self.values: list[Any] = []
+
+    def id(self, value) -> int:
+        got = self.ids.get(value)
+        if got is None:
+            got = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return got
+
+    def find(self, value) -> int:
+        return self.ids.get(value, -1)
+
+
+class Table:
+    """One replicated table: a column array per field, indexed by the row's id; ``present``
+    marks the ids that exist. Slot 0 (no reference) and the last slot are never present, so a
+    reference can index any array (clipped) without a check."""
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        self.present = np.zeros(2, dtype=bool)
+        self.data: dict[str, np.ndarray] = {}
+        self.vocab: dict[str, Vocabulary] = {}
+        self.word_rows = np.zeros(0, dtype=np.int64)  # (row id, word id) per distinct word of a row
+        self.word_ids = np.zeros(0, dtype=np.int32)
+        self.word_alive = np.zeros(0, dtype=bool)
+        self.words = Vocabulary()
+        self.max_key = 0
+        self.rows = 0
+        for c in spec.columns.values():
+            if c.kind == "words":
+                continue
+            self.data[c.name] = np.zeros(2, dtype=DTYPES[c.kind])
+            if c.kind == "code":
+                self.vocab[c.name] = Vocabulary()
+
+    def copy(self) -> Table:
+        other = Table.__new__(Table)
+        other.__dict__.update(self.__dict__)
+        other.present = self.present.copy()
+        other.data = {k: v.copy() for k, v in self.data.items()}
+        other.word_rows, other.word_ids = self.word_rows.copy(), self.word_ids.copy()
+        other.word_alive = self.word_alive.copy()
+        return other  # the vocabularies only grow, so they are shared
+
+    @property
+    def capacity(self) -> int:
+        return len(self.present)
+
+    def _grow(self, key: int) -> None:
+        if key + 1 < self.capacity:
+            return
+        size = max(key + 2, int(self.capacity * 1.5) + 1024)
+        present = np.zeros(size, dtype=bool)
+        present[: self.capacity] = self.present
+        self.present = present
+        for name, array in self.data.items():
+            grown = np.zeros(size, dtype=array.dtype)
+            grown[: len(array)] = array
+            self.data[name] = grown
+
+    # -- writing rows
+    def select_sql(self, vendor: str) -> str:
+        spec = self.spec
+        cols = ", ".join(_select(c, vendor) for c in spec.columns.values())
+        return f'SELECT {cols} FROM "{spec.table}"'  # noqa: S608  (names from model meta)
+
+    def write(self, rows: list[tuple]) -> None:
+        """Put fetched rows (in ``spec.columns`` order, the key first) into the arrays."""
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        keys = np.fromiter(columns[0], dtype=np.int64, count=len(rows))
+        self._grow(int(keys.max()))
+        self.max_key = max(self.max_key, int(keys.max()))
+        for c, values in zip(self.spec.columns.values(), columns, strict=True):
+            if c.kind == "words":
+                self._write_words(keys, values)
+            elif c.kind == "code":
+                self.data[c.name][keys] = np.fromiter(map(self.vocab[c.name].id, values), dtype=np.int32, count=len(rows))
+            else:
+                self.data[c.name][keys] = np.fromiter(values, dtype=self.data[c.name].dtype, count=len(rows))
+        self.rows += int(np.count_nonzero(~self.present[keys]))
+        self.present[keys] = True
+
+    def _write_words(self, keys: np.ndarray, texts) -> None:
+        table = str.maketrans({s: "；" for s in self.spec.separators})
+        word_id = self.words.id
+        rows, ids = [], []
+        for key, text in zip(keys.tolist(), texts, strict=True):
+            if text:
+                for word in {w.strip() for w in text.translate(table).split("；")}:
+                    if word:
+                        rows.append(key)
+                        ids.append(word_id(word))
+        self.word_rows = np.concatenate([self.word_rows, np.array(rows, dtype=np.int64)])
+        self.word_ids = np.concatenate([self.word_ids, np.array(ids, dtype=np.int32)])
+        self.word_alive = np.concatenate([self.word_alive, np.ones(len(rows), dtype=bool)])
+
+    def remove(self, keys: np.ndarray) -> None:
+        """Forget ``keys`` (rows deleted, or about to be written again)."""
+        keys = keys[keys < self.capacity]
+        self.rows -= int(np.count_nonzero(self.present[keys]))
+        self.present[keys] = False
+        if len(self.word_rows):
+            gone = np.zeros(self.capacity, dtype=bool)
+            gone[keys] = True
+            self.word_alive &= ~gone[np.minimum(self.word_rows, self.capacity - 1)]
+            dead = len(self.word_alive) - int(np.count_nonzero(self.word_alive))
+            if dead > 1024 and dead * 2 > len(self.word_alive):
+                keep = self.word_alive
+                self.word_rows, self.word_ids, self.word_alive = self.word_rows[keep], self.word_ids[keep], keep[keep]
+
+
+# --- the copy and its refresh -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Snapshot:
+    """The replicated tables as one request counts them."""
+
+    tables: dict[type[models.Model], Table]
+
+    def table(self, model) -> Table:
+        return self.tables[model]
+
+
+class Replica:
+    """The copy of every replicated table for one database, in this process."""
+
+    def __init__(self, using: str = "default"):
+        self.using = using
+        self.lock = threading.Lock()
+        self.snapshot: Snapshot | None = None
+        self.mark: int | None = None
+        self.refreshed_at = 0.0
+        self.pruned_at = 0.0
+        self.loads = 0  # whole copies read (the first, and after a long idle)
+        self.table_loads = 0  # single tables read whole again (after many changes)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.snapshot, self.mark = None, None
+            self.loads = self.table_loads = 0
+
+    def current(self) -> Snapshot:
+        """The tables as they are in the database now."""
+        with self.lock:
+            now = time.monotonic()
+            if self.snapshot is None or now - self.refreshed_at > MAX_IDLE or set(self.snapshot.tables) != set(_SPECS):
+                self._load()
+            else:
+                self._refresh()
+            self.refreshed_at = now
+            if now - self.pruned_at > PRUNE_EVERY:
+                self._prune()
+                self.pruned_at = now
+            return self.snapshot
+
+    # -- the two backends' marks
+    def _read_mark(self, cursor) -> int:
+        """Where the next refresh starts reading the log (see the module's notes)."""
+        if connections[self.using].vendor == "postgresql":
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [])
+        else:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CHANGE_TABLE}", [])  # noqa: S608  (names from model meta)
+        return int(cursor.fetchone()[0])
+
+    def _read_log(self, cursor) -> tuple[dict[str, set[int]], int]:
+        if connections[self.using].vendor == "postgresql":
+            mark = self._read_mark(cursor)
+            cursor.execute(f"SELECT table_name, row_id FROM {CHANGE_TABLE} WHERE xid >= %s", [self.mark])  # noqa: S608  (names from model meta)
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(f"SELECT id, table_name, row_id FROM {CHANGE_TABLE} WHERE id > %s", [self.mark])  # noqa: S608  (names from model meta)
+            fetched = cursor.fetchall()
+            mark = max((r[0] for r in fetched), default=self.mark)
+            rows = [r[1:] for r in fetched]
+        changed: dict[str, set[int]] = {}
+        for table, row_id in rows:
+            changed.setdefault(table, set()).add(row_id)
+        return changed, mark
+
+    def _load(self) -> None:
+        started = time.perf_counter()
+        connection = connections[self.using]
+        tables = {}
+        with connection.cursor() as cursor:
+            mark = self._read_mark(cursor)
+            for model, spec in _SPECS.items():
+                table = Table(spec)
+                cursor.execute(table.select_sql(connection.vendor), [])
+                while rows := cursor.fetchmany(CHUNK):
+                    table.write(rows)
+                tables[model] = table
+        self.snapshot, self.mark = Snapshot(tables), mark
+        self.loads += 1
+        logger.info("cockpit columns loaded in %.1f s (%s)", time.perf_counter() - started,
+                    ", ".join(f"{t.spec.table} {t.rows}" for t in tables.values()))
+
+    def _refresh(self) -> None:
+        connection = connections[self.using]
+        vendor = connection.vendor
+        with connection.cursor() as cursor:
+            changed, mark = self._read_log(cursor)
+            tables = dict(self.snapshot.tables)
+            for model, old in self.snapshot.tables.items():
+                keys = changed.get(old.spec.table, set())
+                reload_all = 0 in keys or len(keys) > max(RELOAD_MIN, RELOAD_SHARE * old.rows)
+                new_rows = []
+                if vendor == "sqlite" and old.spec.sequential and not reload_all:
+                    cursor.execute(f'{old.select_sql(vendor)} WHERE "{old.spec.key}" > %s', [old.max_key])
+                    new_rows = cursor.fetchall()
+                    reload_all = len(new_rows) > max(RELOAD_MIN, RELOAD_SHARE * old.rows)
+                if reload_all:
+                    self.table_loads += 1
+                    table = Table(old.spec)
+                    cursor.execute(table.select_sql(vendor), [])
+                    while rows := cursor.fetchmany(CHUNK):
+                        table.write(rows)
+                    tables[model] = table
+                    continue
+                if not keys and not new_rows:
+                    continue
+                table = old.copy()
+                if new_rows:  # read before the logged rows, which are read as they are now
+                    table.remove(np.array([r[0] for r in new_rows], dtype=np.int64))
+                    table.write(new_rows)
+                if keys:
+                    ordered = sorted(keys)
+                    table.remove(np.array(ordered, dtype=np.int64))
+                    for i in range(0, len(ordered), KEYS_PER_QUERY):
+                        part = ordered[i:i + KEYS_PER_QUERY]
+                        marks = ", ".join(["%s"] * len(part))
+                        cursor.execute(f'{table.select_sql(vendor)} WHERE "{table.spec.key}" IN ({marks})', part)
+                        table.write(cursor.fetchall())
+                tables[model] = table
+        self.snapshot, self.mark = Snapshot(tables), mark
+
+    def _prune(self) -> None:
+        from django.utils import timezone
+
+        from rencai.dashboards.models import Change
+
+        Change.objects.using(self.using).filter(created_at__lt=timezone.now() - dt.timedelta(seconds=LOG_KEPT)).delete()
+
+
+_REPLICAS: dict[str, Replica] = {}
+_REPLICAS_LOCK = threading.Lock()
+
+
+def replica(using: str = "default") -> Replica:
+    with _REPLICAS_LOCK:
+        if using not in _REPLICAS:
+            _REPLICAS[using] = Replica(using)
+        return _REPLICAS[using]
+
+
+def reset() -> None:
+    """Drop every copy (tests do, after a rollback the log cannot show)."""
+    for r in list(_REPLICAS.values()):
+        r.reset()
+
+
+# --- values as the arrays hold them ---------------------------------------------------------------------------
+def stored(table: Table, column: Column, value) -> int:
+    """``value`` (a lookup's) as ``column`` holds it; -1 for text the column never held."""
+    kind = column.kind
+    if kind == "ref" or kind == "int":
+        if value is None:
+            return NULL_REF
+        return int(getattr(value, "pk", value))
+    if kind == "bool":
+        return int(bool(value))
+    if kind == "code":
+        return table.vocab[column.name].find(value)
+    if kind == "day":
+        if value is None:
+            return NULL_DAY
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return (value - EPOCH).days
+    if kind == "moment":
+        if value is None:
+            return NULL_MOMENT
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            raise TypeError("compare a moment with a datetime")
+        return math.ceil(value.timestamp())  # lookups' bounds are whole seconds
+    raise TypeError(f"no lookups on {kind} columns")
+
+
+def value_of(table: Table, column: Column, stored_value: int):
+    """The other way: what a stored value stands for."""
+    from django.utils import timezone
+
+    if column.kind == "ref":
+        return None if stored_value == NULL_REF else int(stored_value)
+    if column.kind == "code":
+        return table.vocab[column.name].values[stored_value]
+    if column.kind == "day":
+        return None if stored_value == NULL_DAY else EPOCH + dt.timedelta(days=int(stored_value))
+    if column.kind == "moment":
+        return None if stored_value == NULL_MOMENT else dt.datetime.fromtimestamp(int(stored_value), tz=timezone.get_current_timezone())
+    if column.kind == "bool":
+        return bool(stored_value)
+    return int(stored_value)

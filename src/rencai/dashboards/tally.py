@@ -1,0 +1,244 @@
+"""Counting rows the same way over the database or over the cockpit's in-memory columns.
+
+A chart asks a ``Tally`` — the rows of one model a viewer may see, narrowed step by step — for
+counts. ``QueryTally`` answers with GROUP BY queries (the plain way, and the reference the tests
+hold the fast way to); ``ColumnTally`` answers from ``dashboards.replica``'s arrays. Both take
+the same narrowing (``narrow(tier=…, created_at__gte=…)``, a small subset of Django's lookups)
+and return the same Python values, so a chart is written once::
+
+    talents = query.tally                      # the talents the cockpit's filters keep
+    talents.narrow(kind="native").grouped("tier_id")    # {tier id or None: n}
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from django.db.models import Count, Min, Q
+
+from rencai.core.scope import scope_region_ids, user_can
+from rencai.dashboards import replica
+from rencai.dashboards.replica import NULL_DAY, NULL_MOMENT, Snapshot, stored, value_of
+
+LOOKUPS = ("exact", "in", "gte", "gt", "lte", "lt", "isnull")
+
+
+def split_words(text: str, separators: str) -> set[str]:
+    table = str.maketrans({s: "；" for s in separators})
+    return {w.strip() for w in text.translate(table).split("；") if w.strip()}
+
+
+class QueryTally:
+    """Counts by queries over ``queryset``."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset.order_by()
+
+    def narrow(self, **lookups) -> QueryTally:
+        return QueryTally(self.queryset.filter(**lookups))
+
+    def within(self, name: str, other: QueryTally) -> QueryTally:
+        """The rows whose reference ``name`` is one of ``other``'s rows."""
+        return QueryTally(self.queryset.filter(**{f"{name}__in": other.queryset.values("pk")}))
+
+    def linked_to(self, link: str, other: QueryTally) -> QueryTally:
+        """The rows linked (many-to-many ``link``) to at least one of ``other``'s rows."""
+        through, own, target = _through(self.queryset.model, link)
+        linked = through.objects.filter(**{f"{target}__in": other.queryset.values("pk")}).values(own)
+        return QueryTally(self.queryset.filter(pk__in=linked))
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def grouped(self, name: str) -> dict:
+        return dict(self.queryset.values_list(name).annotate(n=Count("pk")).values_list(name, "n"))
+
+    def between(self, name: str, periods: list[tuple]) -> list[int]:
+        """Rows with ``name`` in each ``[start, end)`` (None: open), in one pass."""
+        conditions = {}
+        for i, (start, end) in enumerate(periods):
+            q = Q(**{f"{name}__isnull": False})
+            if start is not None:
+                q &= Q(**{f"{name}__gte": start})
+            if end is not None:
+                q &= Q(**{f"{name}__lt": end})
+            conditions[f"p{i}"] = Count("pk", filter=q)
+        counts = self.queryset.aggregate(**conditions)
+        return [counts[f"p{i}"] for i in range(len(periods))]
+
+    def earliest(self, name: str):
+        return self.queryset.aggregate(first=Min(name))["first"]
+
+    def linked(self, link: str) -> dict[int, int]:
+        """``{linked row's id: rows linked to it}`` over ``link``."""
+        through, own, target = _through(self.queryset.model, link)
+        rows = through.objects.filter(**{f"{own}__in": self.queryset.values("pk")})
+        return dict(rows.order_by().values_list(target).annotate(n=Count("pk")).values_list(target, "n"))
+
+    def words(self, name: str) -> Counter:
+        """How many rows hold each entry of the free-text list ``name``."""
+        separators = replica.spec_for(self.queryset.model).separators
+        counter: Counter[str] = Counter()
+        for text in self.queryset.values_list(name, flat=True).iterator(chunk_size=5000):
+            if text:
+                counter.update(split_words(text, separators))
+        return counter
+
+
+def _through(model, link: str):
+    m2m = model._meta.get_field(link)
+    return m2m.remote_field.through, m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+
+
+class ColumnTally:
+    """Counts over the in-memory columns of one model: ``mask`` marks the rows kept."""
+
+    def __init__(self, snapshot: Snapshot, model, mask: np.ndarray):
+        self.snapshot, self.model, self.mask = snapshot, model, mask
+        self.table = snapshot.table(model)
+
+    def _with(self, mask) -> ColumnTally:
+        return ColumnTally(self.snapshot, self.model, mask)
+
+    def narrow(self, **lookups) -> ColumnTally:
+        mask = self.mask
+        for key, value in lookups.items():
+            name, _sep, op = key.partition("__")
+            op = op or "exact"
+            if op not in LOOKUPS:
+                raise ValueError(f"unsupported lookup {key!r}")
+            if name in self.table.spec.links:
+                mask = mask & self._linked_mask(name, value, op)
+                continue
+            mask = mask & self._condition(name, op, value)
+        return self._with(mask)
+
+    def _condition(self, name: str, op: str, value) -> np.ndarray:
+        table = self.table
+        column = table.spec.column(name)
+        data = table.data[column.name]
+        null = {"day": NULL_DAY, "moment": NULL_MOMENT}.get(column.kind, replica.NULL_REF)
+        if op == "isnull":
+            if column.kind == "code":
+                return data == table.vocab[column.name].find(None) if value else data != table.vocab[column.name].find(None)
+            return (data == null) if value else (data != null)
+        if op == "in":
+            return np.isin(data, [stored(table, column, v) for v in value])
+        if op == "exact":
+            return data == stored(table, column, value)
+        bound = stored(table, column, value)
+        kept = data != null if column.kind in ("day", "moment", "ref") else True
+        compare = {"gte": np.greater_equal, "gt": np.greater, "lte": np.less_equal, "lt": np.less}[op]
+        return compare(data, bound) & kept
+
+    def _linked_mask(self, link: str, value, op: str) -> np.ndarray:
+        through, own, target = self.table.spec.links[link]
+        links = self.snapshot.table(through)
+        targets = links.data[target]
+        if op == "exact":
+            chosen = targets == stored(links, links.spec.column(target), value)
+        elif op == "in":
+            chosen = np.isin(targets, [stored(links, links.spec.column(target), v) for v in value])
+        else:
+            raise ValueError(f"unsupported lookup {link}__{op}")
+        hit = np.zeros(self.table.capacity, dtype=bool)
+        hit[np.minimum(links.data[own][chosen & links.present], self.table.capacity - 1)] = True
+        hit[-1] = False
+        return hit
+
+    def within(self, name: str, other: ColumnTally) -> ColumnTally:
+        refs = self.table.data[self.table.spec.column(name).name]
+        return self._with(self.mask & np.take(other.mask, refs, mode="clip"))
+
+    def linked_to(self, link: str, other: ColumnTally) -> ColumnTally:
+        through, own, target = self.table.spec.links[link]
+        links = self.snapshot.table(through)
+        chosen = links.present & np.take(other.mask, links.data[target], mode="clip")
+        hit = np.zeros(self.table.capacity, dtype=bool)
+        hit[np.minimum(links.data[own][chosen], self.table.capacity - 1)] = True
+        hit[-1] = False
+        return self._with(self.mask & hit)
+
+    def count(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+    def grouped(self, name: str) -> dict:
+        table = self.table
+        column = table.spec.column(name)
+        values = table.data[column.name][self.mask]
+        if column.kind in ("day", "moment"):
+            found, counts = np.unique(values, return_counts=True)
+        else:
+            counts = np.bincount(values)
+            found = np.flatnonzero(counts)
+            counts = counts[found]
+        return {value_of(table, column, v): int(n) for v, n in zip(found.tolist(), counts.tolist(), strict=True)}
+
+    def between(self, name: str, periods: list[tuple]) -> list[int]:
+        table = self.table
+        column = table.spec.column(name)
+        null = NULL_DAY if column.kind == "day" else NULL_MOMENT
+        values = table.data[column.name][self.mask]
+        values = values[values != null]
+        # Every row falls between two of the periods' bounds; a period's count is a difference
+        # of the running totals at its two bounds.
+        bounds = sorted({stored(table, column, b) for period in periods for b in period if b is not None})
+        edges = np.array(bounds, dtype=np.int64)
+        before = np.concatenate([[0], np.cumsum(np.bincount(np.searchsorted(edges, values, side="right"),
+                                                            minlength=len(edges) + 1))])
+        # before[i] = rows below edges[i] (rows < edge i sit in bins 0..i)
+        total = len(values)
+
+        def below(bound) -> int:
+            return int(before[bounds.index(stored(table, column, bound)) + 1]) if bound is not None else 0
+
+        return [(below(end) if end is not None else total) - below(start) for start, end in periods]
+
+    def earliest(self, name: str):
+        table = self.table
+        column = table.spec.column(name)
+        values = table.data[column.name][self.mask]
+        values = values[values != (NULL_DAY if column.kind == "day" else NULL_MOMENT)]
+        return value_of(table, column, int(values.min())) if len(values) else None
+
+    def linked(self, link: str) -> dict[int, int]:
+        through, own, target = self.table.spec.links[link]
+        links = self.snapshot.table(through)
+        chosen = links.present & np.take(self.mask, links.data[own], mode="clip")
+        counts = np.bincount(links.data[target][chosen])
+        found = np.flatnonzero(counts)
+        return dict(zip(found.tolist(), counts[found].tolist(), strict=True))
+
+    def words(self, name: str) -> Counter:
+        table = self.table
+        chosen = table.word_alive & np.take(self.mask, table.word_rows, mode="clip")
+        counts = np.bincount(table.word_ids[chosen], minlength=len(table.words.values))
+        found = np.flatnonzero(counts)
+        return Counter({table.words.values[i]: int(counts[i]) for i in found.tolist()})
+
+
+def root(model, user, snapshot: Snapshot | None):
+    """The rows of ``model`` that ``user`` may see: from the columns of ``snapshot``, or by
+    queries when there is none."""
+    if snapshot is None:
+        return QueryTally(model.objects.restrict(user, "view"))
+    table = snapshot.table(model)
+    if not user_can(user, model, "view"):
+        return ColumnTally(snapshot, model, np.zeros(table.capacity, dtype=bool))
+    return ColumnTally(snapshot, model, table.present & _in_scope(snapshot, model, user))
+
+
+def _in_scope(snapshot: Snapshot, model, user, scope_field: str | None = None):
+    """The rows whose ``region_scope_field`` lies within what ``user`` covers (a path of
+    references, as ``core.scope`` follows it)."""
+    scope_field = scope_field or getattr(model, "region_scope_field", None)
+    table = snapshot.table(model)
+    if scope_field is None or user.sees_all_regions:
+        return np.ones(table.capacity, dtype=bool)
+    head, _sep, rest = scope_field.partition("__")
+    refs = table.data[table.spec.column(head).name]
+    if not rest:
+        return np.isin(refs, scope_region_ids(user))
+    related = model._meta.get_field(head).related_model
+    return np.take(_in_scope(snapshot, related, user, rest) & snapshot.table(related).present, refs, mode="clip")
