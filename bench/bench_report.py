@@ -21,16 +21,19 @@ run it from the checkout after `./test` (or `./run`) has installed `.venv/`.
 """
 
 
-def write_section(key: str, title: str, command: str, rows: list[tuple[str, float, float]], notes: str = "") -> None:
+def write_section(key: str, title: str, command: str, rows: list[tuple], notes: str = "",
+                  header: list[str] | None = None) -> None:
+    """Put a table of ``rows`` (a label, then figures) under ``title`` into docs/benchmarks.md."""
+    header = header or ["case", "median (ms)", "p95 (ms)"]
     body = [
         f"<!-- bench:{key} -->",
         f"## {title}",
         "",
         f"`{command}` — {dt.date.today().isoformat()}, Python {platform.python_version()}, {os.cpu_count()} cores",
         "",
-        "| case | median (ms) | p95 (ms) |",
-        "| --- | ---: | ---: |",
-        *[f"| {label} | {median:.1f} | {p95:.1f} |" for label, median, p95 in rows],
+        "| " + " | ".join(header) + " |",
+        "| --- |" + " ---: |" * (len(header) - 1),
+        *["| " + " | ".join([str(row[0]), *(f"{v:.1f}" if isinstance(v, float) else str(v) for v in row[1:])]) + " |" for row in rows],
     ]
     if notes:
         body += ["", notes]

@@ -100,6 +100,8 @@ def demo_database(db: str, size: int, kept: Path | None, database: str):
     env = scratch_env(db, scratch, database, fresh=fresh)
     if fresh:
         build_demo_registry(env, db, size, scratch, database)
+    else:
+        rencai(env, "migrate", "-v0")  # a kept database gets the code's newer migrations
     try:
         yield env
     finally:

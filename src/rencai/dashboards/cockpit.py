@@ -137,8 +137,11 @@ class CockpitQuery:
         return replica.replica().current()
 
     def tally_of(self, model):
-        """The rows of ``model`` the viewer may see."""
-        return tally.root(model, self.user, self.snapshot)
+        """The rows of ``model`` the viewer may see (worked out once per query)."""
+        roots = self.__dict__.setdefault("_roots", {})
+        if model not in roots:
+            roots[model] = tally.root(model, self.user, self.snapshot)
+        return roots[model]
 
     @cached_property
     def tally(self):

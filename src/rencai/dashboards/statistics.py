@@ -70,20 +70,20 @@ def city_region() -> Region | None:
 def _under_city(counts: dict, city: Region | None) -> tuple[dict[Region, int], int, int]:
     """Fold region counts onto the city's counties (and zones): ``({county: n}, n at the city
     itself, n elsewhere)``; the ``None`` key is left to the caller."""
-    regions = {r.pk: r for r in Region.objects.filter(pk__in=[k for k in counts if k is not None])}
+    paths = dict(Region.objects.filter(pk__in=[k for k in counts if k is not None]).values_list("pk", "path"))
     if city is None:
         return {}, 0, sum(n for k, n in counts.items() if k is not None)
     depth = city.path.count("/")  # a county's path has one more code than its city's
     county_paths: dict[str, int] = {}
     at_city = elsewhere = 0
     for pk, n in counts.items():
-        region = regions.get(pk)
-        if region is None:
+        path = paths.get(pk)
+        if path is None:
             continue
-        if region.pk == city.pk:
+        if pk == city.pk:
             at_city += n
-        elif region.path.startswith(city.path):
-            county_path = "/".join(region.path.split("/")[:depth + 1]) + "/"
+        elif path.startswith(city.path):
+            county_path = "/".join(path.split("/")[:depth + 1]) + "/"
             county_paths[county_path] = county_paths.get(county_path, 0) + n
         else:
             elsewhere += n
@@ -109,11 +109,12 @@ def by_county(query: CockpitQuery, field: str, param: str, *, city_label: str, e
 def by_region(query: CockpitQuery, field: str, param: str, top: int | None = None) -> list[Item]:
     """Counts by a region reference (a province, a city), largest first."""
     counts = query.tally.grouped(f"{field}_id")
-    regions = Region.objects.filter(pk__in=[k for k in counts if k is not None])
-    items = sorted((Item(r.name, counts[r.pk], query.talent_link(**{param: r.pk})) for r in regions),
-                   key=lambda i: -i.value)
-    if top is not None:
-        items = largest(items, top)
+    regions = Region.objects.filter(pk__in=[k for k in counts if k is not None]).values_list("pk", "name")
+    ranked = sorted(regions, key=lambda r: -counts[r[0]])
+    shown = ranked if top is None or len(ranked) <= top else ranked[:top]
+    items = [Item(name, counts[pk], query.talent_link(**{param: pk})) for pk, name in shown]
+    if len(shown) < len(ranked):
+        items.append(Item(_("其他"), sum(counts[pk] for pk, _name in ranked[top:])))
     return items
 
 

@@ -178,22 +178,31 @@ class ColumnTally:
     def between(self, name: str, periods: list[tuple]) -> list[int]:
         table = self.table
         column = table.spec.column(name)
-        null = NULL_DAY if column.kind == "day" else NULL_MOMENT
-        values = table.data[column.name][self.mask]
-        values = values[values != null]
-        # Every row falls between two of the periods' bounds; a period's count is a difference
-        # of the running totals at its two bounds.
         bounds = sorted({stored(table, column, b) for period in periods for b in period if b is not None})
-        edges = np.array(bounds, dtype=np.int64)
-        before = np.concatenate([[0], np.cumsum(np.bincount(np.searchsorted(edges, values, side="right"),
-                                                            minlength=len(edges) + 1))])
-        # before[i] = rows below edges[i] (rows < edge i sit in bins 0..i)
-        total = len(values)
+        unit, first, count = replica.BUCKETS[column.kind]
+        if all((b - first) % unit == 0 and 1 <= (b - first) // unit < count - 1 for b in bounds):
+            # Every bound is a bucket's edge: one bincount of the buckets counts every period.
+            running = np.cumsum(np.bincount(table.data[replica.bucket_name(column.name)][self.mask], minlength=count))
+            below = {b: int(running[(b - first) // unit]) for b in bounds}  # with the missing, in bucket 0
+            missing, total = int(running[0]), int(running[-1])
+        else:
+            below, missing, total = self._below(table, column, bounds)
 
-        def below(bound) -> int:
-            return int(before[bounds.index(stored(table, column, bound)) + 1]) if bound is not None else 0
+        def under(bound) -> int:
+            return missing if bound is None else below[stored(table, column, bound)]
 
-        return [(below(end) if end is not None else total) - below(start) for start, end in periods]
+        return [(total if end is None else under(end)) - under(start) for start, end in periods]
+
+    def _below(self, table, column, bounds: list[int]) -> tuple[dict[int, int], int, int]:
+        """For each bound, the rows under it (the missing included), the missing, all rows."""
+        values = table.data[column.name][self.mask]
+        # Every row falls between two of the periods' bounds; a period's count is a difference
+        # of the running totals at its two bounds. A missing value is below every bound.
+        slots = np.bincount(np.searchsorted(np.array(bounds, dtype=values.dtype), values, side="right"),
+                            minlength=len(bounds) + 1)
+        below = dict(zip(bounds, np.cumsum(slots)[:-1].tolist(), strict=True))
+        missing = int(np.count_nonzero(values == (NULL_DAY if column.kind == "day" else NULL_MOMENT)))
+        return below, missing, len(values)
 
     def earliest(self, name: str):
         table = self.table
