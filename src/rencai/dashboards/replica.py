@@ -151,9 +151,14 @@ CREATE OR REPLACE FUNCTION rencai_log_changes() RETURNS trigger LANGUAGE plpgsql
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         INSERT INTO dashboards_change (table_name, row_id, xid) VALUES (TG_TABLE_NAME, 0, pg_current_xact_id()::text::bigint);
-    ELSE
+    ELSIF TG_OP = 'UPDATE' THEN
         EXECUTE format('INSERT INTO dashboards_change (table_name, row_id, xid) '
                        'SELECT %L, %I, pg_current_xact_id()::text::bigint FROM changed_rows', TG_TABLE_NAME, TG_ARGV[0]);
+    ELSE
+        -- the ids a statement inserted or deleted, as one range: re-read whole, never missed
+        EXECUTE format('INSERT INTO dashboards_change (table_name, row_id, row_end, xid) '
+                       'SELECT %L, min(%I), max(%I), pg_current_xact_id()::text::bigint FROM changed_rows '
+                       'HAVING count(*) > 0', TG_TABLE_NAME, TG_ARGV[0], TG_ARGV[0]);
     END IF;
     RETURN NULL;
 END $$;
@@ -284,13 +289,16 @@ class Table:
         self.max_key = 0
         self.rows = 0
         for c in spec.columns.values():
-            if c.kind == "words":
+            if c.kind == "words" or self._is_own_id(c):
                 continue
             self.data[c.name] = np.zeros(2, dtype=DTYPES[c.kind])
             if c.kind == "code":
                 self.vocab[c.name] = Vocabulary()
             if c.kind in BUCKETS:
                 self.data[bucket_name(c.name)] = np.zeros(2, dtype=np.int32)
+
+    def _is_own_id(self, column: Column) -> bool:
+        return column.column == self.spec.key and column.kind == "int"
 
     def copy(self) -> Table:
         other = Table.__new__(Table)
@@ -337,6 +345,8 @@ class Table:
         self._grow(int(keys.max()))
         self.max_key = max(self.max_key, int(keys.max()))
         for c, values in zip(spec_columns, columns, strict=True):
+            if self._is_own_id(c):
+                continue  # the arrays' index
             if c.kind == "words":
                 self._write_words(keys, values)
             elif c.kind == "code":
@@ -364,6 +374,11 @@ class Table:
         self.word_ids = np.concatenate([self.word_ids, np.array(ids, dtype=np.int32)])
         self.word_alive = np.concatenate([self.word_alive, np.ones(len(rows), dtype=bool)])
 
+    def keys_between(self, lo: int, hi: int) -> np.ndarray:
+        """The ids held from ``lo`` to ``hi``."""
+        lo, hi = max(lo, 0), min(hi, self.capacity - 1)
+        return np.flatnonzero(self.present[lo:hi + 1]).astype(np.int64) + lo if hi >= lo else np.zeros(0, np.int64)
+
     def remove(self, keys: np.ndarray) -> None:
         """Forget ``keys`` (rows deleted, or about to be written again)."""
         keys = keys[keys < self.capacity]
@@ -388,6 +403,12 @@ class Snapshot:
 
     def table(self, model) -> Table:
         return self.tables[model]
+
+    @property
+    def nbytes(self) -> int:
+        """The arrays' size in bytes."""
+        return sum(a.nbytes for t in self.tables.values()
+                   for a in (t.present, t.word_rows, t.word_ids, t.word_alive, *t.data.values()))
 
 
 class Replica:
@@ -431,19 +452,24 @@ class Replica:
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CHANGE_TABLE}", [])  # noqa: S608  (names from model meta)
         return int(cursor.fetchone()[0])
 
-    def _read_log(self, cursor) -> tuple[dict[str, set[int]], int]:
+    def _read_log(self, cursor) -> tuple[dict[str, tuple[set[int], list[tuple[int, int]]]], int]:
+        """``({table: (ids, [(first id, last id), …])}, the next mark)`` from the change log."""
         if connections[self.using].vendor == "postgresql":
             mark = self._read_mark(cursor)
-            cursor.execute(f"SELECT table_name, row_id FROM {CHANGE_TABLE} WHERE xid >= %s", [self.mark])  # noqa: S608  (names from model meta)
+            cursor.execute(f"SELECT table_name, row_id, row_end FROM {CHANGE_TABLE} WHERE xid >= %s", [self.mark])  # noqa: S608  (names from model meta)
             rows = cursor.fetchall()
         else:
-            cursor.execute(f"SELECT id, table_name, row_id FROM {CHANGE_TABLE} WHERE id > %s", [self.mark])  # noqa: S608  (names from model meta)
+            cursor.execute(f"SELECT id, table_name, row_id, row_end FROM {CHANGE_TABLE} WHERE id > %s", [self.mark])  # noqa: S608  (names from model meta)
             fetched = cursor.fetchall()
             mark = max((r[0] for r in fetched), default=self.mark)
             rows = [r[1:] for r in fetched]
-        changed: dict[str, set[int]] = {}
-        for table, row_id in rows:
-            changed.setdefault(table, set()).add(row_id)
+        changed: dict[str, tuple[set[int], list[tuple[int, int]]]] = {}
+        for table, row_id, row_end in rows:
+            ids, ranges = changed.setdefault(table, (set(), []))
+            if row_end is None:
+                ids.add(row_id)
+            else:
+                ranges.append((row_id, row_end))
         return changed, mark
 
     def _load(self) -> None:
@@ -460,8 +486,8 @@ class Replica:
                 tables[model] = table
         self.snapshot, self.mark = Snapshot(tables), mark
         self.loads += 1
-        logger.info("cockpit columns loaded in %.1f s (%s)", time.perf_counter() - started,
-                    ", ".join(f"{t.spec.table} {t.rows}" for t in tables.values()))
+        logger.info("cockpit columns loaded in %.1f s, %.0f MB (%s)", time.perf_counter() - started,
+                    self.snapshot.nbytes / 2**20, ", ".join(f"{t.spec.table} {t.rows}" for t in tables.values()))
 
     def _refresh(self) -> None:
         connection = connections[self.using]
@@ -470,8 +496,10 @@ class Replica:
             changed, mark = self._read_log(cursor)
             tables = dict(self.snapshot.tables)
             for model, old in self.snapshot.tables.items():
-                keys = changed.get(old.spec.table, set())
-                reload_all = 0 in keys or len(keys) > max(RELOAD_MIN, RELOAD_SHARE * old.rows)
+                keys, ranges = changed.get(old.spec.table, (set(), []))
+                ranges = _merged(ranges)
+                size = len(keys) + sum(hi - lo + 1 for lo, hi in ranges)
+                reload_all = 0 in keys or size > max(RELOAD_MIN, RELOAD_SHARE * old.rows)
                 new_rows = []
                 if vendor == "sqlite" and old.spec.sequential and not reload_all:
                     cursor.execute(f'{old.select_sql(vendor)} WHERE "{old.spec.key}" > %s', [old.max_key])
@@ -485,19 +513,25 @@ class Replica:
                         table.write(rows)
                     tables[model] = table
                     continue
-                if not keys and not new_rows:
+                if not keys and not ranges and not new_rows:
                     continue
                 table = old.copy()
+                key = table.spec.key
                 if new_rows:  # read before the logged rows, which are read as they are now
                     table.remove(np.array([r[0] for r in new_rows], dtype=np.int64))
                     table.write(new_rows)
+                for lo, hi in ranges:
+                    table.remove(table.keys_between(lo, hi))
+                    cursor.execute(f'{table.select_sql(vendor)} WHERE "{key}" BETWEEN %s AND %s', [lo, hi])
+                    while rows := cursor.fetchmany(CHUNK):
+                        table.write(rows)
                 if keys:
                     ordered = sorted(keys)
                     table.remove(np.array(ordered, dtype=np.int64))
                     for i in range(0, len(ordered), KEYS_PER_QUERY):
                         part = ordered[i:i + KEYS_PER_QUERY]
                         marks = ", ".join(["%s"] * len(part))
-                        cursor.execute(f'{table.select_sql(vendor)} WHERE "{table.spec.key}" IN ({marks})', part)
+                        cursor.execute(f'{table.select_sql(vendor)} WHERE "{key}" IN ({marks})', part)
                         table.write(cursor.fetchall())
                 tables[model] = table
         self.snapshot, self.mark = Snapshot(tables), mark
@@ -508,6 +542,17 @@ class Replica:
         from rencai.dashboards.models import Change
 
         Change.objects.using(self.using).filter(created_at__lt=timezone.now() - dt.timedelta(seconds=LOG_KEPT)).delete()
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching id ranges as one."""
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if out and lo <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
 
 
 _REPLICAS: dict[str, Replica] = {}
