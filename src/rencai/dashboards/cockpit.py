@@ -165,11 +165,6 @@ class CockpitQuery:
             lookups["created_at__lt"] = start_of(min(f["registered_to"], LATEST_DAY) + dt.timedelta(days=1))
         return lookups
 
-    @cached_property
-    def talents(self):
-        """The same talents as a queryset."""
-        return Talent.objects.restrict(self.user, "view").filter(**self.talent_lookups())
-
     def list_parameters(self) -> dict[str, str]:
         """The cockpit filters as talent-list parameters."""
         out = {}

@@ -226,6 +226,10 @@ def _select(column: Column, vendor: str) -> str:
         return f"COALESCE({c} - DATE '1970-01-01', {NULL_DAY})"
     if column.kind == "moment":
         if vendor == "sqlite":
+            import sqlite3
+
+            if sqlite3.sqlite_version_info >= (3, 38):  # unixepoch(): twice as fast as strftime
+                return f"COALESCE(unixepoch({c}), {NULL_MOMENT})"
             return f"COALESCE(CAST(strftime('%%s', {c}) AS INTEGER), {NULL_MOMENT})"
         return f"COALESCE(CAST(floor(EXTRACT(EPOCH FROM {c})) AS BIGINT), {NULL_MOMENT})"
     return c
