@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import sys
 import time
@@ -67,6 +68,8 @@ def run(repeat: int, baseline_repeat: int):
     started = time.perf_counter()
     size = replica.replica().current().nbytes
     first_load = (time.perf_counter() - started, size)
+    gc.collect()
+    gc.freeze()  # as a serving worker does after start-up (rencai.serving)
     step = max(1, Talent.objects.count() // 100)
     edited = list(Talent.objects.filter(pk__in=range(1, 100 * step + 1, step)).values_list("pk", flat=True))
 

@@ -50,6 +50,7 @@ def load_cockpit_columns() -> None:
 
     try:
         replica.replica().current()
+        gc.freeze()  # what the copy holds (its text values) is never garbage either
     except Exception:  # a database not migrated yet: the first request will try again
         logger.exception("cockpit columns not loaded at start")
     finally:

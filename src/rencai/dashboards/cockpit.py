@@ -143,6 +143,13 @@ class CockpitQuery:
             roots[model] = tally.root(model, self.user, self.snapshot)
         return roots[model]
 
+    def cached(self, key: str, compute: Callable[[], object]):
+        """``compute()``, once per query (reference data the charts share)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
     @cached_property
     def tally(self):
         """The talents in the viewer's scope that the filters keep."""

@@ -258,12 +258,16 @@ def buckets_of(kind: str, values: np.ndarray) -> np.ndarray:
     return np.where(wide == null, 0, np.clip((wide - first) // unit + 1, 1, count - 1)).astype(np.int32)
 
 
+ABSENT = object()  # what a code 0 stands for: no row
+
+
 class Vocabulary:
-    """Text values as small integers, in order of first sight (the ids only ever grow)."""
+    """Text values as small integers from 1, in order of first sight (the ids only ever grow);
+    0 is an absent row's, so that every column of an absent row is 0."""
 
     def __init__(self):
         self.ids: dict[Any, int] = {}
-        self.values: list[Any] = []
+        self.values: list[Any] = [ABSENT]
 
     def id(self, value) -> int:
         got = self.ids.get(value)
@@ -278,8 +282,9 @@ class Vocabulary:
 
 class Table:
     """One replicated table: a column array per field, indexed by the row's id; ``present``
-    marks the ids that exist. Slot 0 (no reference) and the last slot are never present, so a
-    reference can index any array (clipped) without a check."""
+    marks the ids that exist, and an id that does not is 0 in every column. Slot 0 (no
+    reference) and the last slot are never present, so a reference can index any array
+    (clipped) without a check."""
 
     def __init__(self, spec: Spec):
         self.spec = spec
@@ -292,6 +297,7 @@ class Table:
         self.words = Vocabulary()
         self.max_key = 0
         self.rows = 0
+        self.histograms: dict[str, np.ndarray] = {}
         for c in spec.columns.values():
             if c.kind == "words" or self._is_own_id(c):
                 continue
@@ -311,7 +317,24 @@ class Table:
         other.data = {k: v.copy() for k, v in self.data.items()}
         other.word_rows, other.word_ids = self.word_rows.copy(), self.word_ids.copy()
         other.word_alive = self.word_alive.copy()
+        other.histograms = {}
         return other  # the vocabularies only grow, so they are shared
+
+    def word_histogram(self) -> np.ndarray:
+        """How many rows hold each word, over the whole table (once per version)."""
+        if "#words" not in self.histograms:
+            self.histograms["#words"] = np.bincount(self.word_ids[self.word_alive], minlength=len(self.words.values))
+        return self.histograms["#words"]
+
+    def histogram(self, key: str, minlength: int = 1) -> np.ndarray:
+        """How many rows hold each value of the (non-negative) array ``key``, over the whole
+        table: worked out once per version of the table (a changed table is a new object)."""
+        counts = self.histograms.get(key)
+        if counts is None or len(counts) < minlength:
+            counts = np.bincount(self.data[key], minlength=max(minlength, 1))
+            counts[0] -= self.capacity - self.rows  # the absent rows' zeros
+            self.histograms[key] = counts
+        return counts
 
     @property
     def capacity(self) -> int:
@@ -363,6 +386,7 @@ class Table:
                 self.data[bucket_name(c.name)][keys] = buckets_of(c.kind, self.data[c.name][keys])
         self.rows += int(np.count_nonzero(~self.present[keys]))
         self.present[keys] = True
+        self.histograms = {}
 
     def _write_words(self, keys: np.ndarray, texts) -> None:
         table = str.maketrans({s: "；" for s in self.spec.separators})
@@ -388,6 +412,9 @@ class Table:
         keys = keys[keys < self.capacity]
         self.rows -= int(np.count_nonzero(self.present[keys]))
         self.present[keys] = False
+        self.histograms = {}
+        for array in self.data.values():
+            array[keys] = 0  # an absent row is 0 in every column: whole-table counts need no mask
         if len(self.word_rows):
             gone = np.zeros(self.capacity, dtype=bool)
             gone[keys] = True

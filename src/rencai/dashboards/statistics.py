@@ -37,14 +37,13 @@ def by_dictionary(query: CockpitQuery, field: str, codes: str | list[str], param
     counts = query.tally.grouped(f"{field}_id")
     codes = [codes] if isinstance(codes, str) else codes
     param = param or field
-    entries = DictionaryItem.objects.select_related("dictionary").filter(
-        dictionary__code__in=codes, pk__in=[k for k in counts if k is not None])
+    in_codes = [e for e in dictionary_items(query) if e.dictionary.code in codes]
+    entries = [e for e in in_codes if e.pk in counts]
     ordered = sorted(entries, key=lambda e: (codes.index(e.dictionary.code), e.sort_order, e.code)) \
         if len(codes) > 1 else sorted(entries, key=lambda e: (e.sort_order, e.code))
     # Items of two dictionaries may share a label (其他): such a label names its dictionary too,
     # whichever of them the filters leave.
-    seen = Counter(DictionaryItem.objects.filter(dictionary__code__in=codes).values_list("label", flat=True)) \
-        if len(codes) > 1 else Counter()
+    seen = Counter(e.label for e in in_codes) if len(codes) > 1 else Counter()
     items = [Item(e.label if seen[e.label] <= 1 else f"{e.label}（{e.dictionary.name}）", counts[e.pk],
                   query.talent_link(**{param: e.pk}) if e.is_active else None) for e in ordered]
     if top is not None:
@@ -67,19 +66,30 @@ def city_region() -> Region | None:
     return Region.objects.filter(code=settings.CITY_CODE).first()
 
 
-def _under_city(counts: dict, city: Region | None) -> tuple[dict[Region, int], int, int]:
-    """Fold region counts onto the city's counties (and zones): ``({county: n}, n at the city
-    itself, n elsewhere)``; the ``None`` key is left to the caller."""
-    paths = dict(Region.objects.filter(pk__in=[k for k in counts if k is not None]).values_list("pk", "path"))
+def dictionary_items(query: CockpitQuery) -> list[DictionaryItem]:
+    """Every dictionary item, with its dictionary: read once per cockpit."""
+    return query.cached("dictionary_items", lambda: list(DictionaryItem.objects.select_related("dictionary")))
+
+
+def regions(query: CockpitQuery) -> dict[int, tuple[str, str]]:
+    """``{id: (path, name)}`` of every region (a few thousand): read once per cockpit."""
+    return query.cached("regions", lambda: {pk: (path, name) for pk, path, name in
+                                            Region.objects.order_by().values_list("pk", "path", "name")})
+
+
+def _under_city(query: CockpitQuery, counts: dict, city: Region | None) -> tuple[list[tuple[int, str, int]], int, int]:
+    """Fold region counts onto the city's counties (and zones): ``([(county id, name, n)] in
+    code order, n at the city itself, n elsewhere)``; the ``None`` key is left to the caller."""
+    known = regions(query)
     if city is None:
-        return {}, 0, sum(n for k, n in counts.items() if k is not None)
+        return [], 0, sum(n for k, n in counts.items() if k is not None)
     depth = city.path.count("/")  # a county's path has one more code than its city's
     county_paths: dict[str, int] = {}
     at_city = elsewhere = 0
     for pk, n in counts.items():
-        path = paths.get(pk)
-        if path is None:
+        if pk not in known:
             continue
+        path = known[pk][0]
         if pk == city.pk:
             at_city += n
         elif path.startswith(city.path):
@@ -87,16 +97,17 @@ def _under_city(counts: dict, city: Region | None) -> tuple[dict[Region, int], i
             county_paths[county_path] = county_paths.get(county_path, 0) + n
         else:
             elsewhere += n
-    counties = Region.objects.filter(path__in=list(county_paths)).order_by("path")
-    return {c: county_paths[c.path] for c in counties}, at_city, elsewhere
+    by_path = {path: (pk, name) for pk, (path, name) in known.items() if path in county_paths}
+    counties = [(*by_path[path], county_paths[path]) for path in sorted(by_path)]
+    return counties, at_city, elsewhere
 
 
 def by_county(query: CockpitQuery, field: str, param: str, *, city_label: str, elsewhere_label: str) -> list[Item]:
     """Counts by a region reference folded onto the city's counties, in code order."""
     counts = query.tally.grouped(f"{field}_id")
-    city = city_region()
-    counties, at_city, elsewhere = _under_city(counts, city)
-    items = [Item(c.name, n, query.talent_link(**{param: c.pk})) for c, n in counties.items()]
+    city = query.cached("city", city_region)
+    counties, at_city, elsewhere = _under_city(query, counts, city)
+    items = [Item(name, n, query.talent_link(**{param: pk})) for pk, name, n in counties]
     if at_city:
         items.append(Item(city_label, at_city))
     if elsewhere:
@@ -107,14 +118,14 @@ def by_county(query: CockpitQuery, field: str, param: str, *, city_label: str, e
 
 
 def by_region(query: CockpitQuery, field: str, param: str, top: int | None = None) -> list[Item]:
-    """Counts by a region reference (a province, a city), largest first."""
+    """Counts by a region reference (a province, a city), largest first (ties in code order)."""
     counts = query.tally.grouped(f"{field}_id")
-    regions = Region.objects.filter(pk__in=[k for k in counts if k is not None]).values_list("pk", "name")
-    ranked = sorted(regions, key=lambda r: -counts[r[0]])
+    known = regions(query)
+    ranked = sorted((pk for pk in counts if pk in known), key=lambda pk: (-counts[pk], known[pk][0]))
     shown = ranked if top is None or len(ranked) <= top else ranked[:top]
-    items = [Item(name, counts[pk], query.talent_link(**{param: pk})) for pk, name in shown]
+    items = [Item(known[pk][1], counts[pk], query.talent_link(**{param: pk})) for pk in shown]
     if len(shown) < len(ranked):
-        items.append(Item(_("其他"), sum(counts[pk] for pk, _name in ranked[top:])))
+        items.append(Item(_("其他"), sum(counts[pk] for pk in ranked[top:])))
     return items
 
 

@@ -13,6 +13,7 @@ and return the same Python values, so a chart is written once::
 from __future__ import annotations
 
 from collections import Counter
+from functools import cached_property
 
 import numpy as np
 from django.db.models import Count, Min, Q
@@ -92,27 +93,56 @@ def _through(model, link: str):
 
 
 class ColumnTally:
-    """Counts over the in-memory columns of one model: ``mask`` marks the rows kept."""
+    """Counts over the in-memory columns of one model: ``mask`` marks the rows kept; ``whole``
+    says they are all the table's rows, counted without the mask (an absent row is 0 in every
+    column, so its share of a count is known). Counts over the whole table are kept with the
+    table's version (``Table.histogram``); most rows kept are counted as the whole table's less
+    the rows left out."""
 
-    def __init__(self, snapshot: Snapshot, model, mask: np.ndarray):
-        self.snapshot, self.model, self.mask = snapshot, model, mask
+    def __init__(self, snapshot: Snapshot, model, mask: np.ndarray, *, whole: bool = False):
+        self.snapshot, self.model, self.mask, self.whole = snapshot, model, mask, whole
         self.table = snapshot.table(model)
+        self._narrowed: dict = {}  # the narrower tallies asked for, by how
 
     def _with(self, mask) -> ColumnTally:
         return ColumnTally(self.snapshot, self.model, mask)
 
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """The kept rows' ids: gathering a column by them is faster than by the mask."""
+        return np.flatnonzero(self.mask)
+
+    @cached_property
+    def left_out(self) -> np.ndarray:
+        """The table's rows not kept."""
+        return np.flatnonzero(self.table.present & ~self.mask)
+
+    def _counts(self, key: str, minlength: int = 1) -> np.ndarray:
+        """How many kept rows hold each value of the (non-negative) array ``key``."""
+        table = self.table
+        whole = table.histogram(key, minlength)
+        if self.whole:
+            return whole.copy()
+        if 2 * len(self.rows) > table.rows:
+            return whole - np.bincount(table.data[key].take(self.left_out), minlength=len(whole))
+        return np.bincount(table.data[key].take(self.rows), minlength=max(minlength, 1))
+
     def narrow(self, **lookups) -> ColumnTally:
+        key = repr(sorted(lookups.items()))
+        if key in self._narrowed:  # sections ask for the same rows more than once
+            return self._narrowed[key]
         mask = self.mask
-        for key, value in lookups.items():
-            name, _sep, op = key.partition("__")
+        for name_op, value in lookups.items():
+            name, _sep, op = name_op.partition("__")
             op = op or "exact"
             if op not in LOOKUPS:
-                raise ValueError(f"unsupported lookup {key!r}")
+                raise ValueError(f"unsupported lookup {name_op!r}")
             if name in self.table.spec.links:
                 mask = mask & self._linked_mask(name, value, op)
                 continue
             mask = mask & self._condition(name, op, value)
-        return self._with(mask)
+        self._narrowed[key] = narrowed = self._with(mask) if lookups else self
+        return narrowed
 
     def _condition(self, name: str, op: str, value) -> np.ndarray:
         table = self.table
@@ -128,6 +158,12 @@ class ColumnTally:
         if op == "exact":
             return data == stored(table, column, value)
         bound = stored(table, column, value)
+        if column.kind in replica.BUCKETS and op in ("gte", "lt"):
+            unit, first, count = replica.BUCKETS[column.kind]
+            edge, rest = divmod(bound - first, unit)
+            if not rest and 1 <= edge < count - 1:  # compare the 32-bit buckets: half the bytes
+                buckets = table.data[replica.bucket_name(column.name)]
+                return buckets > edge if op == "gte" else (buckets <= edge) & (buckets > 0)
         kept = data != null if column.kind in ("day", "moment", "ref") else True
         compare = {"gte": np.greater_equal, "gt": np.greater, "lte": np.less_equal, "lt": np.less}[op]
         return compare(data, bound) & kept
@@ -143,34 +179,41 @@ class ColumnTally:
         else:
             raise ValueError(f"unsupported lookup {link}__{op}")
         hit = np.zeros(self.table.capacity, dtype=bool)
-        hit[np.minimum(links.data[own][chosen & links.present], self.table.capacity - 1)] = True
-        hit[-1] = False
+        hit[np.minimum(links.data[own][chosen & links.present], len(hit) - 1)] = True  # (a row read later)
+        hit[0] = hit[-1] = False
         return hit
 
     def within(self, name: str, other: ColumnTally) -> ColumnTally:
-        refs = self.table.data[self.table.spec.column(name).name]
-        return self._with(self.mask & np.take(other.mask, refs, mode="clip"))
+        """The rows whose reference ``name`` is one of ``other``'s rows."""
+        if ("within", name, other) not in self._narrowed:
+            refs = self.table.data[self.table.spec.column(name).name]
+            self._narrowed["within", name, other] = self._with(self.mask & np.take(other.mask, refs, mode="clip"))
+        return self._narrowed["within", name, other]
 
     def linked_to(self, link: str, other: ColumnTally) -> ColumnTally:
-        through, own, target = self.table.spec.links[link]
-        links = self.snapshot.table(through)
-        chosen = links.present & np.take(other.mask, links.data[target], mode="clip")
-        hit = np.zeros(self.table.capacity, dtype=bool)
-        hit[np.minimum(links.data[own][chosen], self.table.capacity - 1)] = True
-        hit[-1] = False
-        return self._with(self.mask & hit)
+        """The rows linked (many-to-many ``link``) to at least one of ``other``'s rows."""
+        if ("linked", link, other) not in self._narrowed:
+            through, own, target = self.table.spec.links[link]
+            links = self.snapshot.table(through)
+            chosen = np.take(other.mask, links.data[target], mode="clip")  # an absent link points at 0
+            hit = np.zeros(self.table.capacity, dtype=bool)
+            hit[np.minimum(links.data[own][chosen], len(hit) - 1)] = True
+            hit[0] = hit[-1] = False
+            self._narrowed["linked", link, other] = self._with(self.mask & hit)
+        return self._narrowed["linked", link, other]
 
     def count(self) -> int:
-        return int(np.count_nonzero(self.mask))
+        return self.table.rows if self.whole else int(np.count_nonzero(self.mask))
 
     def grouped(self, name: str) -> dict:
         table = self.table
         column = table.spec.column(name)
-        values = table.data[column.name][self.mask]
-        if column.kind in ("day", "moment"):
-            found, counts = np.unique(values, return_counts=True)
+        if column.kind in replica.BUCKETS:
+            found, counts = np.unique(table.data[column.name][self.mask], return_counts=True)
         else:
-            counts = np.bincount(values)
+            counts = self._counts(column.name)
+            if column.kind == "code":
+                counts[0] = 0  # no row
             found = np.flatnonzero(counts)
             counts = counts[found]
         return {value_of(table, column, v): int(n) for v, n in zip(found.tolist(), counts.tolist(), strict=True)}
@@ -182,7 +225,7 @@ class ColumnTally:
         unit, first, count = replica.BUCKETS[column.kind]
         if all((b - first) % unit == 0 and 1 <= (b - first) // unit < count - 1 for b in bounds):
             # Every bound is a bucket's edge: one bincount of the buckets counts every period.
-            running = np.cumsum(np.bincount(table.data[replica.bucket_name(column.name)][self.mask], minlength=count))
+            running = np.cumsum(self._counts(replica.bucket_name(column.name), minlength=count))
             below = {b: int(running[(b - first) // unit]) for b in bounds}  # with the missing, in bucket 0
             missing, total = int(running[0]), int(running[-1])
         else:
@@ -207,22 +250,40 @@ class ColumnTally:
     def earliest(self, name: str):
         table = self.table
         column = table.spec.column(name)
-        values = table.data[column.name][self.mask]
-        values = values[values != (NULL_DAY if column.kind == "day" else NULL_MOMENT)]
-        return value_of(table, column, int(values.min())) if len(values) else None
+        buckets = self._counts(replica.bucket_name(column.name))
+        buckets[0] = 0  # the missing
+        filled = np.flatnonzero(buckets)
+        if not len(filled):
+            return None
+        unit, first, _count = replica.BUCKETS[column.kind]
+        values = table.data[column.name]
+        if filled[0] > 1:  # the earliest value lies in the first filled bucket: look there only
+            lo = first + (int(filled[0]) - 1) * unit
+            inside = values[self.mask & (values >= lo) & (values < lo + unit)]
+        else:  # the bucket of everything before its range
+            inside = values[self.mask & (values != (NULL_DAY if column.kind == "day" else NULL_MOMENT))]
+        return value_of(table, column, int(inside.min()))
 
     def linked(self, link: str) -> dict[int, int]:
         through, own, target = self.table.spec.links[link]
         links = self.snapshot.table(through)
-        chosen = links.present & np.take(self.mask, links.data[own], mode="clip")
-        counts = np.bincount(links.data[target][chosen])
+        if self.whole:
+            counts = links.histogram(target)  # an absent link is 0, like a missing reference
+        else:
+            counts = np.bincount(links.data[target][links.present & np.take(self.mask, links.data[own], mode="clip")],
+                                 minlength=1)
+        counts = counts.copy()
+        counts[0] = 0
         found = np.flatnonzero(counts)
         return dict(zip(found.tolist(), counts[found].tolist(), strict=True))
 
     def words(self, name: str) -> Counter:
         table = self.table
-        chosen = table.word_alive & np.take(self.mask, table.word_rows, mode="clip")
-        counts = np.bincount(table.word_ids[chosen], minlength=len(table.words.values))
+        if self.whole:
+            counts = table.word_histogram()
+        else:
+            chosen = table.word_alive & np.take(self.mask, table.word_rows, mode="clip")
+            counts = np.bincount(table.word_ids[chosen], minlength=len(table.words.values))
         found = np.flatnonzero(counts)
         return Counter({table.words.values[i]: int(counts[i]) for i in found.tolist()})
 
@@ -235,6 +296,8 @@ def root(model, user, snapshot: Snapshot | None):
     table = snapshot.table(model)
     if not user_can(user, model, "view"):
         return ColumnTally(snapshot, model, np.zeros(table.capacity, dtype=bool))
+    if getattr(model, "region_scope_field", None) is None or user.sees_all_regions:
+        return ColumnTally(snapshot, model, table.present, whole=True)
     return ColumnTally(snapshot, model, table.present & _in_scope(snapshot, model, user))
 
 
