@@ -259,6 +259,7 @@ def buckets_of(kind: str, values: np.ndarray) -> np.ndarray:
 
 
 ABSENT = object()  # what a code 0 stands for: no row
+WORD_SIGNATURE = "#signature"  # the array of each row's words' hash
 
 
 class Vocabulary:
@@ -284,7 +285,10 @@ class Table:
     """One replicated table: a column array per field, indexed by the row's id; ``present``
     marks the ids that exist, and an id that does not is 0 in every column. Slot 0 (no
     reference) and the last slot are never present, so a reference can index any array
-    (clipped) without a check."""
+    (clipped) without a check.
+
+    A table is not changed once a request may count on it: ``updated`` makes the next version,
+    sharing every array the change leaves alone."""
 
     def __init__(self, spec: Spec):
         self.spec = spec
@@ -299,7 +303,10 @@ class Table:
         self.rows = 0
         self.histograms: dict[str, np.ndarray] = {}
         for c in spec.columns.values():
-            if c.kind == "words" or self._is_own_id(c):
+            if c.kind == "words":
+                self.data[WORD_SIGNATURE] = np.zeros(2, dtype=np.int64)  # which words a row holds
+                continue
+            if self._is_own_id(c):
                 continue
             self.data[c.name] = np.zeros(2, dtype=DTYPES[c.kind])
             if c.kind == "code":
@@ -310,16 +317,6 @@ class Table:
     def _is_own_id(self, column: Column) -> bool:
         return column.column == self.spec.key and column.kind == "int"
 
-    def copy(self) -> Table:
-        other = Table.__new__(Table)
-        other.__dict__.update(self.__dict__)
-        other.present = self.present.copy()
-        other.data = {k: v.copy() for k, v in self.data.items()}
-        other.word_rows, other.word_ids = self.word_rows.copy(), self.word_ids.copy()
-        other.word_alive = self.word_alive.copy()
-        other.histograms = {}
-        return other  # the vocabularies only grow, so they are shared
-
     def word_histogram(self) -> np.ndarray:
         """How many rows hold each word, over the whole table (once per version)."""
         if "#words" not in self.histograms:
@@ -328,7 +325,7 @@ class Table:
 
     def histogram(self, key: str, minlength: int = 1) -> np.ndarray:
         """How many rows hold each value of the (non-negative) array ``key``, over the whole
-        table: worked out once per version of the table (a changed table is a new object)."""
+        table: worked out once, then carried from version to version by ``updated``."""
         counts = self.histograms.get(key)
         if counts is None or len(counts) < minlength:
             counts = np.bincount(self.data[key], minlength=max(minlength, 1))
@@ -340,89 +337,141 @@ class Table:
     def capacity(self) -> int:
         return len(self.present)
 
-    def _grow(self, key: int) -> None:
+    def _grow(self, key: int) -> bool:
+        """Make room for id ``key`` (new arrays); whether it had to."""
         if key + 1 < self.capacity:
-            return
+            return False
         size = max(key + 2, int(self.capacity * 1.5) + 1024)
         present = np.zeros(size, dtype=bool)
         present[: self.capacity] = self.present
         self.present = present
+        self.data = dict(self.data)
         for name, array in self.data.items():
             grown = np.zeros(size, dtype=array.dtype)
             grown[: len(array)] = array
             self.data[name] = grown
+        return True
 
-    # -- writing rows
+    # -- reading rows in
     def select_sql(self, vendor: str) -> str:
         spec = self.spec
         cols = ", ".join(_select(c, vendor) for c in spec.columns.values())
         return f'SELECT {cols} FROM "{spec.table}"'  # noqa: S608  (names from model meta)
 
-    def write(self, rows: list[tuple]) -> None:
-        """Put fetched rows (in ``spec.columns`` order, the key first) into the arrays."""
-        if not rows:
-            return
+    def _parse(self, rows: list[tuple]) -> tuple[np.ndarray, dict[str, np.ndarray], list[tuple[int, ...]]]:
+        """Fetched rows (in ``spec.columns`` order, the key first) as ``(ids, {array: values},
+        [each row's word ids])``."""
         spec_columns = list(self.spec.columns.values())
         if all(c.kind in NUMERIC for c in spec_columns):
-            matrix = np.array(rows, dtype=np.int64)  # numbers only (a link table): one conversion
+            matrix = np.array(rows, dtype=np.int64).reshape(len(rows), len(spec_columns))  # numbers only: one conversion
             columns = [matrix[:, i] for i in range(matrix.shape[1])]
         else:
-            columns = list(zip(*rows, strict=True))
+            columns = list(zip(*rows, strict=True)) if rows else [() for _c in spec_columns]
         keys = np.asarray(columns[0], dtype=np.int64)
-        self._grow(int(keys.max()))
-        self.max_key = max(self.max_key, int(keys.max()))
-        for c, values in zip(spec_columns, columns, strict=True):
+        values: dict[str, np.ndarray] = {}
+        words: list[tuple[int, ...]] = []
+        for c, column in zip(spec_columns, columns, strict=True):
             if self._is_own_id(c):
                 continue  # the arrays' index
             if c.kind == "words":
-                self._write_words(keys, values)
-            elif c.kind == "code":
-                self.data[c.name][keys] = np.fromiter(map(self.vocab[c.name].id, values), dtype=np.int32, count=len(rows))
-            elif isinstance(values, np.ndarray):
-                self.data[c.name][keys] = values
+                words = [self._word_ids(text) for text in column]
+                values[WORD_SIGNATURE] = np.fromiter(map(hash, words), dtype=np.int64, count=len(words))
+                continue
+            if c.kind == "code":
+                values[c.name] = np.fromiter(map(self.vocab[c.name].id, column), dtype=np.int32, count=len(keys))
+            elif isinstance(column, np.ndarray):
+                values[c.name] = column.astype(DTYPES[c.kind])
             else:
-                self.data[c.name][keys] = np.fromiter(values, dtype=self.data[c.name].dtype, count=len(rows))
+                values[c.name] = np.fromiter(column, dtype=DTYPES[c.kind], count=len(keys))
             if c.kind in BUCKETS:
-                self.data[bucket_name(c.name)][keys] = buckets_of(c.kind, self.data[c.name][keys])
+                values[bucket_name(c.name)] = buckets_of(c.kind, values[c.name])
+        return keys, values, words
+
+    def _word_ids(self, text) -> tuple[int, ...]:
+        if not text:
+            return ()
+        table = str.maketrans({s: "；" for s in self.spec.separators})
+        return tuple(sorted({self.words.id(w.strip()) for w in text.translate(table).split("；") if w.strip()}))
+
+    def _add_words(self, keys: np.ndarray, words: list[tuple[int, ...]]) -> None:
+        counts = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        flat = np.fromiter((i for ids in words for i in ids), dtype=np.int32, count=int(counts.sum()))
+        self.word_rows = np.concatenate([self.word_rows, np.repeat(keys, counts)])
+        self.word_ids = np.concatenate([self.word_ids, flat])
+        self.word_alive = np.concatenate([self.word_alive, np.ones(len(flat), dtype=bool)])
+
+    def write(self, rows: list[tuple]) -> None:
+        """Read rows into a table being built (a whole load)."""
+        if not rows:
+            return
+        keys, values, words = self._parse(rows)
+        self._grow(int(keys.max()))
+        self.max_key = max(self.max_key, int(keys.max()))
+        for name, column in values.items():
+            self.data[name][keys] = column
+        if words:
+            self._add_words(keys, words)
         self.rows += int(np.count_nonzero(~self.present[keys]))
         self.present[keys] = True
         self.histograms = {}
-
-    def _write_words(self, keys: np.ndarray, texts) -> None:
-        table = str.maketrans({s: "；" for s in self.spec.separators})
-        word_id = self.words.id
-        rows, ids = [], []
-        for key, text in zip(keys.tolist(), texts, strict=True):
-            if text:
-                for word in {w.strip() for w in text.translate(table).split("；")}:
-                    if word:
-                        rows.append(key)
-                        ids.append(word_id(word))
-        self.word_rows = np.concatenate([self.word_rows, np.array(rows, dtype=np.int64)])
-        self.word_ids = np.concatenate([self.word_ids, np.array(ids, dtype=np.int32)])
-        self.word_alive = np.concatenate([self.word_alive, np.ones(len(rows), dtype=bool)])
 
     def keys_between(self, lo: int, hi: int) -> np.ndarray:
         """The ids held from ``lo`` to ``hi``."""
         lo, hi = max(lo, 0), min(hi, self.capacity - 1)
         return np.flatnonzero(self.present[lo:hi + 1]).astype(np.int64) + lo if hi >= lo else np.zeros(0, np.int64)
 
-    def remove(self, keys: np.ndarray) -> None:
-        """Forget ``keys`` (rows deleted, or about to be written again)."""
-        keys = keys[keys < self.capacity]
-        self.rows -= int(np.count_nonzero(self.present[keys]))
-        self.present[keys] = False
-        self.histograms = {}
-        for array in self.data.values():
-            array[keys] = 0  # an absent row is 0 in every column: whole-table counts need no mask
-        if len(self.word_rows):
-            gone = np.zeros(self.capacity, dtype=bool)
-            gone[keys] = True
-            self.word_alive &= ~gone[np.minimum(self.word_rows, self.capacity - 1)]
-            dead = len(self.word_alive) - int(np.count_nonzero(self.word_alive))
-            if dead > 1024 and dead * 2 > len(self.word_alive):
-                keep = self.word_alive
-                self.word_rows, self.word_ids, self.word_alive = self.word_rows[keep], self.word_ids[keep], keep[keep]
+    def updated(self, rows: list[tuple], touched: np.ndarray) -> Table:
+        """The next version: the ids ``touched`` as ``rows`` hold them now (one not among the
+        rows is gone). Only the arrays whose values change are copied, and the whole-table
+        counts are carried over, corrected by the touched rows alone."""
+        new = Table.__new__(Table)
+        new.__dict__.update(self.__dict__)
+        new.data, new.histograms = dict(self.data), dict(self.histograms)
+        fetched, values, words = self._parse(rows)
+        order = np.argsort(fetched, kind="stable")
+        fetched = fetched[order]
+        touched = np.union1d(touched.astype(np.int64), fetched)
+        if not len(touched):
+            return self
+        grown = new._grow(int(touched.max()))
+        new.max_key = max(self.max_key, int(fetched.max()) if len(fetched) else 0)
+        was = np.take(self.present, touched, mode="clip")  # the last slot is never present
+        now = np.isin(touched, fetched)
+        for name, array in new.data.items():
+            old = np.take(self.data[name], touched, mode="clip")  # an absent row is 0
+            current = np.zeros(len(touched), dtype=array.dtype)
+            current[now] = values[name][order]
+            if not np.array_equal(old, current):
+                target = array if grown else array.copy()
+                target[touched] = current
+                new.data[name] = target
+            counts = self.histograms.get(name)
+            if counts is not None and name != WORD_SIGNATURE:
+                counts = np.concatenate([counts, np.zeros(max(0, int(current.max(initial=0)) + 1 - len(counts)),
+                                                          dtype=counts.dtype)])
+                np.subtract.at(counts, old[was], 1)
+                np.add.at(counts, current[now], 1)
+                new.histograms[name] = counts
+        if not np.array_equal(was, now):
+            new.present = new.present if grown else new.present.copy()
+            new.present[touched] = now
+            new.rows = self.rows + int(np.count_nonzero(now)) - int(np.count_nonzero(was))
+        if WORD_SIGNATURE in new.data:
+            signatures = np.take(self.data[WORD_SIGNATURE], touched, mode="clip")
+            changed = touched[signatures != np.take(new.data[WORD_SIGNATURE], touched, mode="clip")]
+            if len(changed):
+                new.histograms.pop("#words", None)
+                marked = np.zeros(new.capacity, dtype=bool)
+                marked[changed] = True
+                new.word_alive = self.word_alive & ~marked[np.minimum(self.word_rows, new.capacity - 1)]
+                by_key = dict(zip(fetched.tolist(), (words[i] for i in order.tolist()), strict=True))
+                kept = [k for k in changed.tolist() if k in by_key]
+                new._add_words(np.array(kept, dtype=np.int64), [by_key[k] for k in kept])
+                dead = len(new.word_alive) - int(np.count_nonzero(new.word_alive))
+                if dead > 1024 and dead * 2 > len(new.word_alive):
+                    keep = new.word_alive
+                    new.word_rows, new.word_ids, new.word_alive = new.word_rows[keep], new.word_ids[keep], keep[keep]
+        return new
 
 
 # --- the copy and its refresh -------------------------------------------------------------------------------
@@ -546,25 +595,21 @@ class Replica:
                     continue
                 if not keys and not ranges and not new_rows:
                     continue
-                table = old.copy()
-                key = table.spec.key
-                if new_rows:  # read before the logged rows, which are read as they are now
-                    table.remove(np.array([r[0] for r in new_rows], dtype=np.int64))
-                    table.write(new_rows)
+                key = old.spec.key
+                fetched = {row[0]: row for row in new_rows}  # read first: the logged rows, read later, win
+                touched = [np.array(sorted(keys), dtype=np.int64)]
                 for lo, hi in ranges:
-                    table.remove(table.keys_between(lo, hi))
-                    cursor.execute(f'{table.select_sql(vendor)} WHERE "{key}" BETWEEN %s AND %s', [lo, hi])
+                    touched.append(old.keys_between(lo, hi))
+                    cursor.execute(f'{old.select_sql(vendor)} WHERE "{key}" BETWEEN %s AND %s', [lo, hi])
                     while rows := cursor.fetchmany(CHUNK):
-                        table.write(rows)
-                if keys:
-                    ordered = sorted(keys)
-                    table.remove(np.array(ordered, dtype=np.int64))
-                    for i in range(0, len(ordered), KEYS_PER_QUERY):
-                        part = ordered[i:i + KEYS_PER_QUERY]
-                        marks = ", ".join(["%s"] * len(part))
-                        cursor.execute(f'{table.select_sql(vendor)} WHERE "{key}" IN ({marks})', part)
-                        table.write(cursor.fetchall())
-                tables[model] = table
+                        fetched.update((row[0], row) for row in rows)
+                ordered = sorted(keys)
+                for i in range(0, len(ordered), KEYS_PER_QUERY):
+                    part = ordered[i:i + KEYS_PER_QUERY]
+                    marks = ", ".join(["%s"] * len(part))
+                    cursor.execute(f'{old.select_sql(vendor)} WHERE "{key}" IN ({marks})', part)
+                    fetched.update((row[0], row) for row in cursor.fetchall())
+                tables[model] = old.updated(list(fetched.values()), np.concatenate(touched))
         self.snapshot, self.mark = Snapshot(tables), mark
 
     def _prune(self) -> None:
