@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db import connections, models
+from django.db import DatabaseError, connections, models
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ KEYS_PER_QUERY = 2_000  # ids in one ``IN (…)``
 RELOAD_SHARE = 0.2  # re-read the whole table when more of its rows than this changed
 RELOAD_MIN = 1000  # (and more rows than this)
 MAX_IDLE = 3600  # seconds: a copy not refreshed for longer is rebuilt (the log may be pruned)
-LOG_KEPT = 2 * 3600  # seconds the change log is kept
+# Seconds the change log is kept: far longer than MAX_IDLE, and than any transaction stays open
+# (a log row's time is its transaction's start, and it must outlive the commit until every copy
+# has read it).
+LOG_KEPT = 24 * 3600
 PRUNE_EVERY = 600  # seconds between prunes by one process
 
 CHANGE_TABLE = "dashboards_change"
@@ -228,9 +231,11 @@ def _select(column: Column, vendor: str) -> str:
         if vendor == "sqlite":
             import sqlite3
 
+            # The whole seconds only: both functions round a fraction to the millisecond, which
+            # would put 23:59:59.9996 on the next day.
             if sqlite3.sqlite_version_info >= (3, 38):  # unixepoch(): twice as fast as strftime
-                return f"COALESCE(unixepoch({c}), {NULL_MOMENT})"
-            return f"COALESCE(CAST(strftime('%%s', {c}) AS INTEGER), {NULL_MOMENT})"
+                return f"COALESCE(unixepoch(substr({c}, 1, 19)), {NULL_MOMENT})"
+            return f"COALESCE(CAST(strftime('%%s', substr({c}, 1, 19)) AS INTEGER), {NULL_MOMENT})"
         return f"COALESCE(CAST(floor(EXTRACT(EPOCH FROM {c})) AS BIGINT), {NULL_MOMENT})"
     return c
 
@@ -500,7 +505,7 @@ class Replica:
         self.snapshot: Snapshot | None = None
         self.mark: int | None = None
         self.refreshed_at = 0.0
-        self.pruned_at = 0.0
+        self.pruned_at = time.monotonic()  # the first prune comes PRUNE_EVERY after start
         self.loads = 0  # whole copies read (the first, and after a long idle)
         self.table_loads = 0  # single tables read whole again (after many changes)
 
@@ -508,6 +513,7 @@ class Replica:
         with self.lock:
             self.snapshot, self.mark = None, None
             self.loads = self.table_loads = 0
+            self.pruned_at = time.monotonic()
 
     def current(self) -> Snapshot:
         """The tables as they are in the database now."""
@@ -518,10 +524,13 @@ class Replica:
             else:
                 self._refresh()
             self.refreshed_at = now
-            if now - self.pruned_at > PRUNE_EVERY:
-                self._prune()
+            prune = now - self.pruned_at > PRUNE_EVERY
+            if prune:
                 self.pruned_at = now
-            return self.snapshot
+            snapshot = self.snapshot
+        if prune:  # beside the request, never in its way: on SQLite a DELETE waits for a writer
+            threading.Thread(target=self._prune_beside, name="cockpit-log-prune", daemon=True).start()
+        return snapshot
 
     # -- the two backends' marks
     def _read_mark(self, cursor) -> int:
@@ -543,6 +552,8 @@ class Replica:
             fetched = cursor.fetchall()
             mark = max((r[0] for r in fetched), default=self.mark)
             rows = [r[1:] for r in fetched]
+            if not fetched and self._read_mark(cursor) < self.mark:
+                return {}, -1  # the log went back (a restored file): read everything again
         changed: dict[str, tuple[set[int], list[tuple[int, int]]]] = {}
         for table, row_id, row_end in rows:
             ids, ranges = changed.setdefault(table, (set(), []))
@@ -574,6 +585,9 @@ class Replica:
         vendor = connection.vendor
         with connection.cursor() as cursor:
             changed, mark = self._read_log(cursor)
+            if mark < 0:
+                self._load()
+                return
             tables = dict(self.snapshot.tables)
             for model, old in self.snapshot.tables.items():
                 keys, ranges = changed.get(old.spec.table, (set(), []))
@@ -613,13 +627,27 @@ class Replica:
         self.snapshot, self.mark = Snapshot(tables), mark
 
     def _prune(self) -> None:
-        """Drop the log's rows older than ``LOG_KEPT`` (one statement: no row is read)."""
+        """Drop the log's rows older than ``LOG_KEPT`` (one statement: no row is read); on
+        PostgreSQL only those of transactions that have ended."""
         from django.utils import timezone
 
         connection = connections[self.using]
         cutoff = connection.ops.adapt_datetimefield_value(timezone.now() - dt.timedelta(seconds=LOG_KEPT))
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {CHANGE_TABLE} WHERE created_at < %s", [cutoff])  # noqa: S608  (a constant name)
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"DELETE FROM {CHANGE_TABLE} WHERE created_at < %s "  # noqa: S608  (a constant name)
+                                   "AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint", [cutoff])
+                else:
+                    cursor.execute(f"DELETE FROM {CHANGE_TABLE} WHERE created_at < %s", [cutoff])  # noqa: S608
+        except DatabaseError:  # a writer held the database past the busy timeout: next time
+            logger.warning("the cockpit's change log was not pruned this time", exc_info=True)
+
+    def _prune_beside(self) -> None:
+        try:
+            self._prune()
+        finally:
+            connections.close_all()  # this thread's own connection
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -156,7 +156,7 @@ def test_many_changes_at_once_read_the_table_again(city_admin, monkeypatch):
     assert replica.replica().table_loads > before
 
 
-def test_the_change_log_is_pruned_and_an_idle_copy_is_read_again(city_admin, monkeypatch):
+def test_the_change_log_is_pruned_and_an_idle_copy_is_read_again(city_admin):
     from rencai.dashboards.models import Change
 
     talent = make_talent(city_admin)
@@ -164,10 +164,12 @@ def test_the_change_log_is_pruned_and_an_idle_copy_is_read_again(city_admin, mon
     Talent.objects.filter(pk=talent.pk).update(kind=TalentKind.LOCAL, category=None)
     assert Change.objects.filter(table_name="talents_talent", row_id=talent.pk).exists()
     Change.objects.update(created_at=timezone.now() - dt.timedelta(seconds=replica.LOG_KEPT + 60))
-    monkeypatch.setattr(replica, "PRUNE_EVERY", -1)
-    assert_same(city_admin)
-    assert not Change.objects.exists()
     copy = replica.replica()
+    copy._prune()
+    if connection.vendor == "postgresql":
+        assert Change.objects.exists()  # this test's transaction is still open: its rows stay
+    else:
+        assert not Change.objects.exists()
     loads = copy.loads
     copy.refreshed_at -= replica.MAX_IDLE + 1
     assert_same(city_admin)
@@ -270,3 +272,16 @@ def test_random_writes_keep_every_count_exact(city_admin, yanhu_officer):
         assert_same(city_admin)
         assert_same(yanhu_officer)
     assert replica.replica().loads == loads
+
+
+def test_a_moment_just_before_midnight_stays_on_its_day(city_admin):
+    from rencai.dashboards.cockpit import start_of
+
+    first = timezone.localdate().replace(day=1)
+    talent = make_talent(city_admin)
+    assert_same(city_admin)
+    # 0.4 ms before this month began: the month before (SQLite's date functions round it up).
+    Talent.objects.filter(pk=talent.pk).update(created_at=start_of(first) - dt.timedelta(microseconds=400))
+    assert_same(city_admin)
+    monthly = {c["key"]: c for s in services.cockpit_data(CockpitQuery(city_admin, {})) for c in s["charts"]}["monthly_new"]
+    assert [i["value"] for i in monthly["items"]][-2:] == [1, 0]
