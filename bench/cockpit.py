@@ -151,7 +151,8 @@ def main() -> None:
     if args.write:
         from bench_report import write_section
 
-        command = f".venv/bin/python bench/cockpit.py --size {args.size} --db {args.db} --write"
+        command = (f".venv/bin/python bench/cockpit.py --size {args.size} --db {args.db} --repeat {args.repeat} "
+                   f"--baseline-repeat {args.baseline_repeat} --write")
         title = f"Cockpit: every figure and chart over {talents:,} talents on {args.db}"
         header = ["case", "columns median (ms)", "columns p95 (ms)", "queries median (ms)", "queries p95 (ms)",
                   "queries ÷ columns"]
