@@ -138,13 +138,10 @@ class CockpitQuery:
 
     def tally_of(self, model):
         """The rows of ``model`` the viewer may see (worked out once per query)."""
-        roots = self.__dict__.setdefault("_roots", {})
-        if model not in roots:
-            roots[model] = tally.root(model, self.user, self.snapshot)
-        return roots[model]
+        return self.cached(("rows", model), lambda: tally.root(model, self.user, self.snapshot))
 
-    def cached(self, key: str, compute: Callable[[], object]):
-        """``compute()``, once per query (reference data the charts share)."""
+    def cached(self, key, compute: Callable[[], object]):
+        """``compute()``, once per query (the viewer's rows, reference data the charts share)."""
         memo = self.__dict__.setdefault("_memo", {})
         if key not in memo:
             memo[key] = compute()

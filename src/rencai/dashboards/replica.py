@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -148,6 +149,12 @@ def specs() -> list[Spec]:
     return list(_SPECS.values())
 
 
+def split_words(text: str, separators: str) -> set[str]:
+    """The distinct entries of a free-text list (研究方向: 人工智能；材料、新能源)."""
+    table = str.maketrans({s: "；" for s in separators})
+    return {w.strip() for w in text.translate(table).split("；") if w.strip()}
+
+
 # --- triggers ------------------------------------------------------------------------------------------
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION rencai_log_changes() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -229,8 +236,6 @@ def _select(column: Column, vendor: str) -> str:
         return f"COALESCE({c} - DATE '1970-01-01', {NULL_DAY})"
     if column.kind == "moment":
         if vendor == "sqlite":
-            import sqlite3
-
             # The whole seconds only: both functions round a fraction to the millisecond, which
             # would put 23:59:59.9996 on the next day.
             if sqlite3.sqlite_version_info >= (3, 38):  # unixepoch(): twice as fast as strftime
@@ -393,10 +398,7 @@ class Table:
         return keys, values, words
 
     def _word_ids(self, text) -> tuple[int, ...]:
-        if not text:
-            return ()
-        table = str.maketrans({s: "；" for s in self.spec.separators})
-        return tuple(sorted({self.words.id(w.strip()) for w in text.translate(table).split("；") if w.strip()}))
+        return tuple(sorted(map(self.words.id, split_words(text, self.spec.separators)))) if text else ()
 
     def _add_words(self, keys: np.ndarray, words: list[tuple[int, ...]]) -> None:
         counts = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
@@ -570,11 +572,7 @@ class Replica:
         with connection.cursor() as cursor:
             mark = self._read_mark(cursor)
             for model, spec in _SPECS.items():
-                table = Table(spec)
-                cursor.execute(table.select_sql(connection.vendor), [])
-                while rows := cursor.fetchmany(CHUNK):
-                    table.write(rows)
-                tables[model] = table
+                tables[model] = _read_whole(cursor, spec, connection.vendor)
         self.snapshot, self.mark = Snapshot(tables), mark
         self.loads += 1
         logger.info("cockpit columns loaded in %.1f s, %.0f MB (%s)", time.perf_counter() - started,
@@ -601,11 +599,7 @@ class Replica:
                     reload_all = len(new_rows) > max(RELOAD_MIN, RELOAD_SHARE * old.rows)
                 if reload_all:
                     self.table_loads += 1
-                    table = Table(old.spec)
-                    cursor.execute(table.select_sql(vendor), [])
-                    while rows := cursor.fetchmany(CHUNK):
-                        table.write(rows)
-                    tables[model] = table
+                    tables[model] = _read_whole(cursor, old.spec, vendor)
                     continue
                 if not keys and not ranges and not new_rows:
                     continue
@@ -648,6 +642,14 @@ class Replica:
             self._prune()
         finally:
             connections.close_all()  # this thread's own connection
+
+
+def _read_whole(cursor, spec: Spec, vendor: str) -> Table:
+    table = Table(spec)
+    cursor.execute(table.select_sql(vendor), [])
+    while rows := cursor.fetchmany(CHUNK):
+        table.write(rows)
+    return table
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

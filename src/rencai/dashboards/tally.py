@@ -20,14 +20,9 @@ from django.db.models import Count, Min, Q
 
 from rencai.core.scope import scope_region_ids, user_can
 from rencai.dashboards import replica
-from rencai.dashboards.replica import NULL_DAY, NULL_MOMENT, Snapshot, stored, value_of
+from rencai.dashboards.replica import NULL_DAY, NULL_MOMENT, Snapshot, split_words, stored, value_of
 
 LOOKUPS = ("exact", "in", "gte", "gt", "lte", "lt", "isnull")
-
-
-def split_words(text: str, separators: str) -> set[str]:
-    table = str.maketrans({s: "；" for s in separators})
-    return {w.strip() for w in text.translate(table).split("；") if w.strip()}
 
 
 def is_in(data: np.ndarray, values: list[int]) -> np.ndarray:
