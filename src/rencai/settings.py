@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "rencai.imports",
     "rencai.liaison",
     "rencai.dashboards",
+    "rencai.cooperation",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,9 @@ else:
 # --- files ----------------------------------------------------------------------------------
 UPLOAD_DIR = VAR_DIR / "uploads"
 EXPORT_DIR = VAR_DIR / "exports"
+# Agreement documents (协议文件), served only through their agreement's page.
+DOCUMENT_DIR = VAR_DIR / "documents"
+DOCUMENT_MAX_MB = env_int("RENCAI_DOCUMENT_MAX_MB", 20, minimum=1)
 BACKUP_DIR = Path(env_str("RENCAI_BACKUP_DIR", str(VAR_DIR / "backups")))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -325,3 +329,13 @@ CAMPAIGN_MAX_ATTEMPTS = env_int("RENCAI_CAMPAIGN_MAX_ATTEMPTS", 3, minimum=1)
 CAMPAIGN_RETRY_SECONDS = env_int("RENCAI_CAMPAIGN_RETRY_SECONDS", 60, minimum=1)  # doubled after each failure
 # How many days ahead birthdays and festivals appear on the greetings worklist and get drafts.
 GREETING_DAYS_AHEAD = env_int("RENCAI_GREETING_DAYS", 7, minimum=1)
+
+# --- province–university cooperation (省校合作) --------------------------------------------------
+# Months in one scheduling period (调度): 1 monthly, 3 quarterly; a period's report is due
+# COOPERATION_REPORT_GRACE_DAYS after the period ends.
+COOPERATION_REPORT_MONTHS = env_int("RENCAI_COOPERATION_REPORT_MONTHS", 1, minimum=1)
+if 12 % COOPERATION_REPORT_MONTHS:
+    raise ImproperlyConfigured("RENCAI_COOPERATION_REPORT_MONTHS must divide 12 (1, 2, 3, 4, 6 or 12)")
+COOPERATION_REPORT_GRACE_DAYS = env_int("RENCAI_COOPERATION_REPORT_GRACE_DAYS", 5, minimum=0)
+# Agreements expiring within this many days are listed as reminders (到期提醒).
+AGREEMENT_EXPIRY_WARNING_DAYS = env_int("RENCAI_AGREEMENT_EXPIRY_DAYS", 60, minimum=1)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("dashboards/", include("rencai.dashboards.urls")),
     path("liaison/review/", include(urls_intake.review_urlpatterns)),
     path("liaison/", include("rencai.liaison.urls")),
+    path("cooperation/", include("rencai.cooperation.urls")),
     path("join/unsubscribe/", include(urls_campaigns.public_urlpatterns)),
     path("join/", include(urls_intake.public_urlpatterns)),
     path("api/", api.urls),

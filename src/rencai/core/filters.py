@@ -11,6 +11,28 @@ from rencai.core.models.orgunits import OrgUnitKind
 from rencai.core.models.regions import RegionLevel
 
 
+class ScopedFilterSet(django_filters.FilterSet):
+    """A business list's filters: region choices narrowed to what the user covers (another county
+    is not even a choice), 「全部」 as every choice list's empty entry, and a region filter that
+    takes the regions under the one chosen. Every filter optional, since the API builds only the
+    filters a request sent (``api.filtering.sent_filters_only``)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for declared in self.filters.values():
+            if isinstance(declared, django_filters.ModelChoiceFilter | django_filters.ChoiceFilter):
+                declared.extra["empty_label"] = _("全部")
+        if user is not None and "region" in self.filters:
+            from rencai.core.forms import region_choices
+
+            self.filters["region"].queryset = region_choices(user)
+
+    def in_region(self, queryset, name, value):
+        """The region and every region under it."""
+        return queryset.filter(**{f"{name}__in": Region.objects.filter(path__startswith=value.path).values("pk")})
+
+
 class OrgUnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("搜索"), method="search")
     region = django_filters.ModelChoiceFilter(

@@ -48,11 +48,12 @@ class ChartInfo(Schema):
 class FigureOut(Schema):
     key: str
     label: str
-    value: int
+    value: int | float
     previous: int | None
     previous_label: str
     change: float | None = Field(None, description="较去年同期的变化（%）")
     link: str | None
+    unit: str = Field("", description="单位（比率为 %，计数为空）")
 
 
 class SectionFigures(Schema):

@@ -52,6 +52,7 @@ class Figure:
     previous: int | None = None
     previous_label: str = ""
     link: str | None = None
+    unit: str = ""  # shown after the value ("%" for a rate); a count has none
 
     @property
     def change(self) -> float | None:

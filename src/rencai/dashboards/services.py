@@ -34,6 +34,7 @@ def figure_data(figure: Figure) -> dict:
     return {
         "key": figure.key, "label": str(figure.label), "value": figure.value, "previous": figure.previous,
         "previous_label": str(figure.previous_label), "change": figure.change, "link": figure.link,
+        "unit": figure.unit,
     }
 
 

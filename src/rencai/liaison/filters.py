@@ -11,7 +11,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from rencai.core.forms import region_choices
+from rencai.core.filters import ScopedFilterSet
 from rencai.core.models import DictionaryItem, Region, User
 from rencai.liaison.choices import Channel, LeadKind, LeadStatus, RequestStatus
 from rencai.liaison.models import ContactRecord, ContactRequest, Lead
@@ -19,28 +19,21 @@ from rencai.talents.filters import regions_under
 from rencai.talents.forms import liaison_officer_queryset
 
 
-class _ScopedFilterSet(django_filters.FilterSet):
-    """Region and staff choices narrowed to what the user covers, and 「全部」 as every list's
-    empty choice; every filter optional, since the API builds only the filters a request sent
-    (``api.filtering.sent_filters_only``)."""
+class _ScopedFilterSet(ScopedFilterSet):
+    """Region and staff choices narrowed to what the user covers (``staff_filters`` name the
+    filters offering staff)."""
 
     staff_filters: tuple[str, ...] = ()
 
     def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        for declared in self.filters.values():
-            if isinstance(declared, django_filters.ModelChoiceFilter):
-                declared.extra["empty_label"] = _("全部")
+        super().__init__(*args, user=user, **kwargs)
         if user is not None:
-            if "region" in self.filters:
-                self.filters["region"].queryset = region_choices(user)
             for name in self.staff_filters:
                 if name in self.filters:
                     self.filters[name].queryset = liaison_officer_queryset(user)
 
     def in_region(self, queryset, name, value):
-        """The region and every region under it."""
+        """The region and every region under it, as a literal list of ids (see ``regions_under``)."""
         return queryset.filter(region__in=regions_under(value))
 
 

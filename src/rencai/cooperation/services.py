@@ -1,0 +1,369 @@
+"""Writing cooperation records, and the rules that follow them: the stage flow of a project, the
+scheduling periods and their missing reports, overdue rectifications, expiring agreements, and
+turning a liaison lead or a visit's follow-up into a project in one step.
+
+Every write re-checks data scope inside its transaction (``check_in_scope``): a county officer
+cannot file a project under another county, nor hang a report on a project they cannot see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rencai.cooperation.choices import (
+    REPORTING_STAGES,
+    STAGE_DATE_FIELDS,
+    TRANSITIONS,
+    AgreementStatus,
+    FollowUpStatus,
+    Stage,
+)
+from rencai.cooperation.models import (
+    Agreement,
+    AgreementDocument,
+    CooperationDatabase,
+    FollowUp,
+    Problem,
+    Project,
+    Report,
+    StageChange,
+)
+from rencai.core.models import Region
+from rencai.core.scope import check_in_scope, region_in_scope
+from rencai.liaison.choices import LeadKind, LeadStatus
+from rencai.liaison.models import Lead
+
+# The stages a project may be recorded in when it is first entered: as a talk, or already signed.
+START_STAGES = (Stage.NEGOTIATING, Stage.SIGNED)
+DOCUMENT_TYPES = {".pdf", ".ofd", ".doc", ".docx", ".xls", ".xlsx", ".wps", ".jpg", ".jpeg", ".png", ".zip"}
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def save(obj, *, user, m2m: dict | None = None):
+    """Validate ``obj``, re-check the user may write it where it now is, save it and set its
+    many-to-many fields (``m2m``: name → objects); one transaction."""
+    with transaction.atomic():
+        obj.full_clean()
+        check_in_scope(user, obj, "add" if obj.pk is None else "change")
+        obj.save()
+        for name, values in (m2m or {}).items():
+            getattr(obj, name).set(values)
+    return obj
+
+
+def delete(obj, *, user) -> None:
+    with transaction.atomic():
+        check_in_scope(user, obj, "delete")
+        obj.delete()
+
+
+def default_databases(kind: str) -> list[CooperationDatabase]:
+    return list(CooperationDatabase.objects.filter(kind=kind, is_default=True, is_active=True))
+
+
+# --- agreements ----------------------------------------------------------------------------------------------
+def save_agreement(agreement: Agreement, *, user, classes=None, today: dt.date | None = None) -> Agreement:
+    """An agreement whose term has run out is 到期 (unless it was terminated); one given a later
+    expiry date is 有效 again."""
+    today = today or _today()
+    if agreement.status != AgreementStatus.TERMINATED and agreement.expires_on is not None:
+        agreement.status = AgreementStatus.EXPIRED if agreement.expires_on < today else AgreementStatus.ACTIVE
+    return save(agreement, user=user, m2m=None if classes is None else {"classes": classes})
+
+
+def expiring_agreements(queryset, today: dt.date | None = None, days: int | None = None):
+    """The 有效 agreements of ``queryset`` whose term ends within ``days`` (到期提醒), soonest first."""
+    today = today or _today()
+    days = settings.AGREEMENT_EXPIRY_WARNING_DAYS if days is None else days
+    return queryset.filter(status=AgreementStatus.ACTIVE, expires_on__gte=today,
+                           expires_on__lte=today + dt.timedelta(days=days)).order_by("expires_on", "id")
+
+
+def mark_expired_agreements(today: dt.date | None = None) -> int:
+    """Set 到期 on every 有效 agreement whose term has ended (the daily job); returns how many."""
+    today = today or _today()
+    count = 0
+    with transaction.atomic():
+        for agreement in Agreement.objects.select_for_update().filter(status=AgreementStatus.ACTIVE,
+                                                                      expires_on__lt=today):
+            agreement.status = AgreementStatus.EXPIRED
+            agreement.save(update_fields=["status", "updated_at"])
+            count += 1
+    return count
+
+
+def check_document(upload) -> None:
+    """A document must be of an office type and at most ``DOCUMENT_MAX_MB``."""
+    name = (upload.name or "").lower()
+    suffix = name[name.rfind("."):] if "." in name else ""
+    if suffix not in DOCUMENT_TYPES:
+        raise ValidationError({"file": [_("不支持该文件类型（%(suffix)s）；可上传 %(types)s。") % {
+            "suffix": suffix or _("无扩展名"), "types": "、".join(sorted(DOCUMENT_TYPES))}]})
+    if upload.size > settings.DOCUMENT_MAX_MB * 1024 * 1024:
+        raise ValidationError({"file": [_("文件过大：最大 %(mb)s MB。") % {"mb": settings.DOCUMENT_MAX_MB}]})
+
+
+def add_document(agreement: Agreement, upload, *, title: str, user) -> AgreementDocument:
+    check_document(upload)
+    document = AgreementDocument(agreement=agreement, title=title or upload.name, size=upload.size)
+    with transaction.atomic():
+        check_in_scope(user, agreement, "change")
+        document.file.save(upload.name, upload, save=False)
+        document.full_clean()
+        document.save()
+    return document
+
+
+# --- projects and their stages -------------------------------------------------------------------------------
+def _fill_from_sources(project: Project) -> None:
+    """A project of an agreement takes its university and region unless given its own."""
+    if project.agreement_id is not None:
+        if project.university_id is None:
+            project.university_id = project.agreement.university_id
+        if project.region_id is None:
+            project.region_id = project.agreement.region_id
+
+
+def create_project(project: Project, *, user, stage: str = Stage.NEGOTIATING, on: dt.date | None = None,
+                   databases=None) -> Project:
+    """Enter a new project at ``stage`` (洽谈 or 签约) reached ``on``; it joins the default 项目库."""
+    on = on or _today()
+    if stage not in START_STAGES:
+        raise ValidationError({"stage": [_("新项目只能从洽谈或签约阶段开始录入。")]})
+    if on > _today():
+        raise ValidationError({"stage_on": [_("日期不能晚于今天。")]})
+    _fill_from_sources(project)
+    project.stage, project.stage_on = stage, on
+    if stage == Stage.SIGNED:
+        project.signed_on = on
+    with transaction.atomic():
+        save(project, user=user, m2m={"databases": databases if databases is not None
+                                      else default_databases("project")})
+        StageChange.objects.create(project=project, from_stage="", to_stage=stage, on=on, by=_user_or_none(user))
+    return project
+
+
+def update_project(project: Project, *, user, databases=None) -> Project:
+    """Save edits of a project's own fields (its stage moves only through ``move``)."""
+    _fill_from_sources(project)
+    return save(project, user=user, m2m=None if databases is None else {"databases": databases})
+
+
+def allowed_moves(project: Project) -> tuple[str, ...]:
+    return TRANSITIONS[project.stage]
+
+
+def move(project: Project, to_stage: str, *, user, on: dt.date | None = None, note: str = "") -> Project:
+    """Move ``project`` to ``to_stage`` on the day ``on``: only a step ``TRANSITIONS`` allows, on
+    or after the day of its current stage and not in the future; 终止 needs a reason. The step is
+    kept in the stage history and the project's change log."""
+    on = on or _today()
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        check_in_scope(user, locked, "change")
+        if to_stage not in Stage.values:
+            raise ValidationError({"to_stage": [_("未知的项目阶段。")]})
+        if to_stage not in TRANSITIONS[locked.stage]:
+            raise ValidationError({"to_stage": [_("项目不能从“%(from)s”转到“%(to)s”。") % {
+                "from": locked.get_stage_display(), "to": Stage(to_stage).label}]})
+        if on > _today():
+            raise ValidationError({"on": [_("日期不能晚于今天。")]})
+        if on < locked.stage_on:
+            raise ValidationError({"on": [_("日期不能早于进入“%(stage)s”阶段的日期（%(date)s）。") % {
+                "stage": locked.get_stage_display(), "date": f"{locked.stage_on:%Y-%m-%d}"}]})
+        if to_stage == Stage.TERMINATED and not note:
+            raise ValidationError({"note": [_("终止项目须说明原因。")]})
+        from_stage = locked.stage
+        locked.stage, locked.stage_on = to_stage, on
+        date_field = STAGE_DATE_FIELDS.get(to_stage)
+        if date_field and getattr(locked, date_field) is None:
+            setattr(locked, date_field, on)
+        if to_stage == Stage.TERMINATED:
+            locked.termination_reason = note
+        locked.save()
+        StageChange.objects.create(project=locked, from_stage=from_stage, to_stage=to_stage, on=on, note=note,
+                                   by=_user_or_none(user))
+    return locked
+
+
+def _user_or_none(user):
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+# --- leads and follow-ups become projects --------------------------------------------------------------------
+def convert_lead(lead: Lead, *, user, name: str = "", university=None, on: dt.date | None = None) -> Project:
+    """Turn a liaison lead into a project (洽谈) in one step: its title, description and region
+    carry over, the lead is marked 已转化 and points to the project."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        check_in_scope(user, lead, "change")
+        if Project.objects.filter(lead=lead).exists():
+            raise ValidationError(_("该线索已转为合作项目。"))
+        if lead.status == LeadStatus.CLOSED:
+            raise ValidationError(_("已关闭的线索不能转为项目。"))
+        project = Project(name=(name or lead.title)[:200], region_id=lead.region_id, description=lead.description,
+                          university=university, lead=lead)
+        create_project(project, user=user, on=on)
+        lead.status = LeadStatus.CONVERTED
+        lead.outcome = "\n".join(filter(None, [lead.outcome, _("已转为合作项目：%(name)s") % {"name": project.name}]))
+        check_in_scope(user, lead, "change")
+        lead.save()
+    return project
+
+
+def follow_up_to_project(follow_up: FollowUp, *, user, name: str = "") -> Project:
+    """A visit's follow-up item becomes a project (洽谈) of the visited university."""
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().select_related("visit").get(pk=follow_up.pk)
+        check_in_scope(user, follow_up, "change")
+        if follow_up.project_id is not None:
+            raise ValidationError(_("该事项已形成项目。"))
+        visit = follow_up.visit
+        project = Project(name=(name or follow_up.description)[:200], region_id=visit.region_id,
+                          university_id=visit.university_id, visit=visit, description=follow_up.description)
+        create_project(project, user=user)
+        follow_up.project, follow_up.status = project, FollowUpStatus.PROJECT
+        follow_up.save()
+    return project
+
+
+def follow_up_to_lead(follow_up: FollowUp, *, user) -> Lead:
+    """A visit's follow-up item becomes a liaison lead (项目线索) of the visiting county."""
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().select_related("visit__university").get(pk=follow_up.pk)
+        check_in_scope(user, follow_up, "change")
+        if follow_up.lead_id is not None:
+            raise ValidationError(_("该事项已转为线索。"))
+        visit = follow_up.visit
+        lead = Lead(kind=LeadKind.PROJECT, title=follow_up.description[:200], region_id=visit.region_id,
+                    description=_("来自%(date)s走访%(university)s：%(text)s") % {
+                        "date": f"{visit.on:%Y-%m-%d}", "university": visit.university, "text": follow_up.description},
+                    due_date=follow_up.due_on, owner=_user_or_none(user))
+        save(lead, user=user)
+        follow_up.lead, follow_up.status = lead, FollowUpStatus.LEAD
+        follow_up.save()
+    return lead
+
+
+# --- scheduling periods (定期调度) ------------------------------------------------------------------------------
+def period_start(day: dt.date, months: int | None = None) -> dt.date:
+    """The first day of the scheduling period holding ``day`` (periods start in January)."""
+    months = months or settings.COOPERATION_REPORT_MONTHS
+    return dt.date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
+def next_period(start: dt.date, months: int | None = None) -> dt.date:
+    months = months or settings.COOPERATION_REPORT_MONTHS
+    index = start.month - 1 + months
+    return dt.date(start.year + index // 12, index % 12 + 1, 1)
+
+
+def period_deadline(start: dt.date, months: int | None = None) -> dt.date:
+    """The last day a period's report is on time: the grace days after the period ends."""
+    return next_period(start, months) - dt.timedelta(days=1) + dt.timedelta(days=settings.COOPERATION_REPORT_GRACE_DAYS)
+
+
+def due_periods(project: Project, today: dt.date | None = None) -> list[dt.date]:
+    """The periods ``project`` owes a report for by ``today``: from the period it was signed in
+    to the last one whose deadline has passed, ending before the period it finished or stopped in."""
+    today = today or _today()
+    if project.signed_on is None:
+        return []
+    left = project.completed_on or project.terminated_on
+    if project.stage not in REPORTING_STAGES and left is None:
+        return []
+    periods = []
+    start = period_start(project.signed_on)
+    stop = period_start(left) if left else None
+    while period_deadline(start) < today and (stop is None or start < stop):
+        periods.append(start)
+        start = next_period(start)
+    return periods
+
+
+@dataclass(frozen=True)
+class MissingReport:
+    project: Project
+    period: dt.date
+    deadline: dt.date
+
+
+def missing_reports(projects, today: dt.date | None = None, *, latest_only: bool = False) -> list[MissingReport]:
+    """The reports ``projects`` (a queryset, already restricted) owe and have not submitted.
+
+    ``latest_only``: only the most recent period each project owes (the 调度会's list); else every
+    period since signing."""
+    today = today or _today()
+    rows = list(projects.filter(signed_on__isnull=False).exclude(
+        Q(stage=Stage.NEGOTIATING) | (Q(stage__in=[Stage.COMPLETED, Stage.TERMINATED]) & Q(
+            completed_on__isnull=True, terminated_on__isnull=True))).select_related("region"))
+    submitted = set(Report.objects.filter(project__in=[p.pk for p in rows]).values_list("project_id", "period"))
+    out = []
+    for project in rows:
+        periods = due_periods(project, today)
+        if latest_only:
+            periods = periods[-1:]
+        out.extend(MissingReport(project, p, period_deadline(p)) for p in periods if (project.pk, p) not in submitted)
+    return sorted(out, key=lambda m: (m.period, m.project.region.path, m.project.pk))
+
+
+def check_report(report: Report, today: dt.date | None = None) -> None:
+    """A report is for a period's first day, of a project that has been signed, and not for a
+    period after the current one."""
+    today = today or _today()
+    if report.period is None or report.project_id is None:
+        return
+    if report.period != period_start(report.period):
+        raise ValidationError({"period": [_("报告期须为调度周期的第一天（%(date)s）。") % {
+            "date": f"{period_start(report.period):%Y-%m-%d}"}]})
+    if report.period > period_start(today):
+        raise ValidationError({"period": [_("不能提交以后报告期的调度报告。")]})
+    project = report.project
+    if project.signed_on is None:
+        raise ValidationError({"project": [_("项目签约后才需要调度报告。")]})
+    if report.period < period_start(project.signed_on):
+        raise ValidationError({"period": [_("报告期早于项目签约日期。")]})
+
+
+def save_report(report: Report, *, user, today: dt.date | None = None) -> Report:
+    check_report(report, today)
+    return save(report, user=user)
+
+
+# --- rectification (整改) -------------------------------------------------------------------------------------
+def overdue_problems(queryset, today: dt.date | None = None):
+    """Problems not put right by their deadline."""
+    today = today or _today()
+    return queryset.filter(closed_on__isnull=True, deadline__lt=today)
+
+
+def close_problem(problem: Problem, *, user, on: dt.date | None = None, closure: str) -> Problem:
+    on = on or _today()
+    if not (closure or "").strip():
+        raise ValidationError({"closure": [_("请填写整改情况。")]})
+    if on > _today():
+        raise ValidationError({"closed_on": [_("日期不能晚于今天。")]})
+    if on < problem.supervision.on:
+        raise ValidationError({"closed_on": [_("整改完成日期不能早于督导日期。")]})
+    problem.closed_on, problem.closure = on, closure.strip()
+    return save(problem, user=user)
+
+
+def region_for(user, region: Region | None) -> Region | None:
+    """The region a county officer's new record is filed under when they name none: their own."""
+    if region is not None or user.sees_all_regions:
+        return region
+    own = [r for r in user.scope_regions()[:2]]
+    return own[0] if len(own) == 1 and region_in_scope(user, own[0]) else None

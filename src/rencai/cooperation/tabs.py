@@ -1,0 +1,27 @@
+"""The cooperation area's tab on a liaison lead's page (合作项目): the project the lead became, or
+the button that turns it into one."""
+
+from django.utils.translation import gettext_lazy as _
+
+from rencai.cooperation.models import Project
+from rencai.core.scope import user_can
+from rencai.core.views.generic import ObjectTab, register_tab
+from rencai.liaison.choices import LeadStatus
+from rencai.liaison.models import Lead
+
+
+def lead_tab_context(request, lead: Lead) -> dict:
+    user = request.user
+    project = Project.objects.restrict(user, "view").filter(lead=lead).select_related("university").first()
+    exists = project is not None or Project.objects.filter(lead=lead).exists()
+    return {
+        "project": project,
+        "may_convert": not exists and lead.status != LeadStatus.CLOSED and user_can(user, Project, "add")
+        and user_can(user, Lead, "change"),
+    }
+
+
+register_tab(Lead, ObjectTab(
+    "cooperation", _("合作项目"), "cooperation/_tab_lead.html", get_context=lead_tab_context,
+    permission="cooperation.view_project", weight=50,
+))
