@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.core.signals import setting_changed
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.functional import LazyObject
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from rencai.cooperation.choices import (
@@ -53,6 +55,12 @@ class _DocumentStorage(LazyObject):
 
 
 document_storage = _DocumentStorage()
+
+
+@receiver(setting_changed)
+def _document_dir_changed(setting, **kwargs):
+    if setting == "DOCUMENT_DIR":
+        document_storage._wrapped = empty
 
 
 class CooperationDatabase(RencaiModel):

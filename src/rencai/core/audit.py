@@ -78,6 +78,8 @@ def _loggable(field: models.Field, value: Any) -> Any:
         return field.mask(value) if value else value
     if isinstance(field, EncryptedTextField):
         return MASKED_SECRET if value else value
+    if isinstance(field, models.FileField):  # a stored file: its name, as loaded or as saved
+        return getattr(value, "name", value) or ""
     return value
 
 
