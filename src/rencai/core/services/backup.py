@@ -1,6 +1,7 @@
 """Online backups and verified restores of the database (备份与恢复).
 
-A backup is one tar archive holding ``manifest.json`` and the payload:
+A backup is one tar archive holding ``manifest.json``, the payload, and the stored documents
+(``DOCUMENT_DIR``: agreement documents the database points to) under ``documents/``:
 
 - SQLite: a copy made with SQLite's online backup API (``sqlite3.Connection.backup``), which
   gives a consistent snapshot while the application keeps running; the archive is gzipped;
@@ -9,7 +10,7 @@ A backup is one tar archive holding ``manifest.json`` and the payload:
   the password through ``PGPASSWORD``, never on a command line.
 
 The manifest names the rencai version, the database vendor, the applied migrations, when the
-backup was made, and the SHA-256 of the payload. A restore first proves the file is whole and
+backup was made, and the SHA-256 of the payload and of each document. A restore first proves the file is whole and
 usable — checksum, ``PRAGMA integrity_check`` on the extracted SQLite copy, ``pg_restore
 --list`` on a dump — and refuses another vendor's backup or a newer schema, all before anything
 is touched. Only then does it replace the data, bring an older schema up to date with
@@ -45,6 +46,7 @@ from rencai.core.models import AuditChainHead
 from rencai.core.models.audit import AuditAction
 
 FORMAT_VERSION = 1
+DOCUMENTS_PREFIX = "documents/"  # stored documents sit under this folder of the archive
 MANIFEST_NAME = "manifest.json"
 PAYLOAD_NAMES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 SUFFIXES = {"sqlite": ".tar.gz", "postgresql": ".tar"}
@@ -142,6 +144,33 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> subprocess.Complete
     return done
 
 
+# --- stored documents ----------------------------------------------------------------------------
+def _document_files() -> list[tuple[str, Path]]:
+    """The files under ``DOCUMENT_DIR`` (agreement documents …), by their path relative to it:
+    the database points to them, so a backup holds them beside it."""
+    root = Path(settings.DOCUMENT_DIR)
+    if not root.is_dir():
+        return []
+    return sorted((path.relative_to(root).as_posix(), path) for path in root.rglob("*") if path.is_file())
+
+
+def _safe_document_name(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and all(part not in ("", ".", "..") for part in parts)
+
+
+def _restore_documents(workdir: Path, manifest: dict[str, Any]) -> int:
+    """Put the backup's documents (extracted and checked in ``workdir``) back under ``DOCUMENT_DIR``."""
+    root = Path(settings.DOCUMENT_DIR)
+    count = 0
+    for entry in manifest.get("documents") or []:
+        target = root / entry["name"]
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copyfile(workdir / DOCUMENTS_PREFIX / entry["name"], target)
+        count += 1
+    return count
+
+
 # --- backup --------------------------------------------------------------------------------------
 def _sqlite_snapshot(connection, target: Path) -> None:
     connection.ensure_connection()
@@ -196,6 +225,9 @@ def create_backup(output: Path | str | None = None, *, using: str = "default", l
             "payload_size": payload.stat().st_size,
             "payload_sha256": _sha256(payload),
         }
+        documents = _document_files()
+        manifest["documents"] = [{"name": name, "size": path.stat().st_size, "sha256": _sha256(path)}
+                                 for name, path in documents]
         archive = workdir / "archive"
         fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz" if vendor == "sqlite" else "w") as tar:
@@ -207,6 +239,11 @@ def create_backup(output: Path | str | None = None, *, using: str = "default", l
             info.mode, info.uid, info.gid, info.uname, info.gname = 0o600, 0, 0, "", ""
             with payload.open("rb") as handle:
                 tar.addfile(info, fileobj=handle)
+            for name, path in documents:
+                info = tar.gettarinfo(str(path), arcname=DOCUMENTS_PREFIX + name)
+                info.mode, info.uid, info.gid, info.uname, info.gname = 0o600, 0, 0, "", ""
+                with path.open("rb") as handle:
+                    tar.addfile(info, fileobj=handle)
         os.replace(archive, output)
         os.chmod(output, 0o600)
     finally:
@@ -256,8 +293,22 @@ def read_backup(path: Path | str, workdir: Path) -> tuple[dict[str, Any], Path]:
             name = manifest.get("payload")
             if name not in PAYLOAD_NAMES.values() or name not in members or not members[name].isfile():
                 raise BackupError("the archive does not hold the payload its manifest names")
-            if set(members) != {MANIFEST_NAME, name}:
+            documents = manifest.get("documents") or []
+            if not isinstance(documents, list) or not all(
+                    isinstance(d, dict) and _safe_document_name(str(d.get("name", ""))) for d in documents):
+                raise BackupError("the manifest lists documents it cannot hold")
+            if set(members) != {MANIFEST_NAME, name, *(DOCUMENTS_PREFIX + d["name"] for d in documents)}:
                 raise BackupError("the archive holds unexpected files")
+            for entry in documents:
+                member = members[DOCUMENTS_PREFIX + entry["name"]]
+                if not member.isfile():
+                    raise BackupError("the archive holds unexpected files")
+                copy = workdir / DOCUMENTS_PREFIX / entry["name"]
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                data = tar.extractfile(member).read()
+                if len(data) != entry.get("size") or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+                    raise BackupError(f"the document {entry['name']} does not match the manifest's checksum")
+                copy.write_bytes(data)
             target = workdir / name
             digest = hashlib.sha256()
             size = 0
@@ -393,6 +444,7 @@ def restore_backup(path: Path | str, *, using: str = "default", safety_backup: b
             _sqlite_replace(connection, payload)
         else:
             _pg_replace(connection, payload)
+        documents = _restore_documents(workdir, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -410,6 +462,7 @@ def restore_backup(path: Path | str, *, using: str = "default", safety_backup: b
             "audit_chain_ok": result.ok,
             "audit_entries_checked": result.checked,
             "safety_backup": safety.name if safety else "",
+            "documents": documents,
         },
         message=f"从 {path.name} 恢复数据库" + ("" if result.ok else f"；审计链校验未通过：{result.reason}"),
     )

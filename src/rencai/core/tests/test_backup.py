@@ -29,6 +29,7 @@ transactional = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def backups(settings, tmp_path) -> Path:
     settings.BACKUP_DIR = tmp_path / "backups"
+    settings.DOCUMENT_DIR = tmp_path / "documents"  # stored documents: none unless a test puts some
     return settings.BACKUP_DIR
 
 
@@ -152,6 +153,33 @@ def test_a_tampered_backup_is_refused_before_anything_is_replaced(backups, units
     raw = backups / "raw.tar"
     raw.write_bytes(_flip_byte(good.read_bytes()))
     _assert_refused(raw, "damaged|checksum", backups)
+
+
+@transactional
+def test_stored_documents_come_back_with_the_database(backups, units, city_admin, settings):
+    documents = Path(settings.DOCUMENT_DIR)
+    (documents / "agreements" / "2024" / "05").mkdir(parents=True)
+    kept = documents / "agreements" / "2024" / "05" / "协议正文.pdf"
+    kept.write_bytes(b"%PDF-1.4 agreement")
+    result = create_backup()
+    assert [d["name"] for d in result.manifest["documents"]] == ["agreements/2024/05/协议正文.pdf"]
+    kept.unlink()
+    restore_backup(result.path)
+    assert kept.read_bytes() == b"%PDF-1.4 agreement"
+
+    # A document altered inside the archive is refused before anything is replaced.
+    tampered = backups / "tampered-document.tar"
+    with tarfile.open(result.path, "r:*") as source, tarfile.open(tampered, "w") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()
+            if member.name.startswith("documents/"):
+                data = _flip_byte(data)
+            info = tarfile.TarInfo(member.name)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+    kept.unlink()
+    _assert_refused(tampered, "document .* checksum", backups)
+    assert not kept.exists()
 
 
 @transactional
