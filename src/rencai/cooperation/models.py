@@ -54,13 +54,18 @@ class _DocumentStorage(LazyObject):
         self._wrapped = FileSystemStorage(location=settings.DOCUMENT_DIR)
 
 
-document_storage = _DocumentStorage()
+_document_storage = _DocumentStorage()
+
+
+def document_storage():
+    """The storage of agreement documents (a callable, so migrations name it rather than a path)."""
+    return _document_storage
 
 
 @receiver(setting_changed)
 def _document_dir_changed(setting, **kwargs):
     if setting == "DOCUMENT_DIR":
-        document_storage._wrapped = empty
+        _document_storage._wrapped = empty
 
 
 class CooperationDatabase(RencaiModel):

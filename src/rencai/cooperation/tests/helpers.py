@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from rencai.core import audit
 from rencai.cooperation import services
 from rencai.cooperation.choices import Stage
 from rencai.cooperation.models import Agreement, Project, University
+from rencai.core import audit
 from rencai.talents.tests.helpers import item, region
 
 

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.test import override_settings
 
-from rencai.core.models import AuditEntry
 from rencai.cooperation import figures, services
 from rencai.cooperation.choices import TRANSITIONS, AgreementStatus, FollowUpStatus, Stage
 from rencai.cooperation.models import (
@@ -27,6 +26,7 @@ from rencai.cooperation.models import (
     Visit,
 )
 from rencai.cooperation.tests.helpers import make_agreement, make_project, make_university
+from rencai.core.models import AuditEntry
 from rencai.liaison.choices import LeadKind, LeadStatus
 from rencai.liaison.models import Lead
 from rencai.talents.tests.helpers import region

@@ -15,12 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from openpyxl import load_workbook
 
-from rencai.core.models import AuditEntry
-from rencai.core.models.audit import AuditAction
 from rencai.cooperation import services
 from rencai.cooperation.choices import Stage
 from rencai.cooperation.models import AgreementDocument, Problem, Project, Report, Supervision
 from rencai.cooperation.tests.helpers import make_agreement, make_project, make_university
+from rencai.core.models import AuditEntry
+from rencai.core.models.audit import AuditAction
 from rencai.liaison.choices import LeadKind, LeadStatus
 from rencai.liaison.models import Lead
 from rencai.talents.tests.helpers import region
@@ -201,3 +201,24 @@ def test_the_cockpit_has_a_cooperation_section(client, leader, city_staff, data)
     page = client.get("/dashboards/").content.decode()
     assert "省校合作" in page and 'data-figure="landing_rate"' in page
     assert "50.0%" in page or "50%" in page
+
+
+def test_experts_are_found_like_the_registry_and_shown_on_the_talents_page(client, city_admin, city_staff, data):
+    from rencai.cooperation.models import Expert
+    from rencai.talents.tests.helpers import make_talent
+
+    talent = make_talent(city_admin, name="欧阳明远", region_code="140802", work_unit="武汉大学材料学院")
+    other = make_talent(city_admin, name="赵小兰", region_code="140802")
+    expert = services.save(Expert(talent=talent, university=data["whu"], expertise="锂电池正极材料；冶金"),
+                           user=city_staff, m2m={"databases": services.default_databases("expert")})
+    services.save(Expert(talent=other, university=data["whu"], expertise="农业经济"), user=city_staff)
+    client.force_login(city_staff)
+    for query in ("欧阳明远", "oymy", "ouyang", "正极材料"):
+        page = client.get("/cooperation/experts/", {"q": query}).content.decode()
+        assert "欧阳明远" in page and "赵小兰" not in page, query
+    database = expert.databases.get()
+    assert "欧阳明远" in client.get("/cooperation/experts/", {"database": database.pk}).content.decode()
+    tab = client.get(f"/talents/{talent.pk}/tab/expert/").content.decode()
+    assert "锂电池正极材料" in tab and 'data-testid="talent-expert"' in tab
+    form = client.get(f"/cooperation/experts/add/?talent={other.pk}").content.decode()
+    assert "赵小兰" in form
