@@ -240,7 +240,14 @@ class ExpertFilterSet(ScopedFilterSet):
         fields = ["q", "university", "database", "available", "region"]
 
     def search(self, queryset, name, value):
-        return _words(queryset, value, "talent__name", "expertise", "talent__research_fields", "talent__work_unit")
+        """The registry's search over the experts' talents (name, pinyin, initials, unit, fields),
+        or the words in their expertise."""
+        from rencai.talents import search
+        from rencai.talents.models import Talent
+
+        found = search.apply_search(Talent.objects.all(), value).order_by().values("pk")
+        return queryset.filter(Q(talent__in=found) | Q(pk__in=_words(Expert.objects.all(), value, "expertise")
+                                                       .values("pk")))
 
     def only_true(self, queryset, name, value):
         return queryset.filter(**{name: True}) if value else queryset

@@ -88,6 +88,7 @@ from rencai.core.models.audit import AuditAction
 from rencai.core.scope import get_object_or_404_in_scope, user_can
 from rencai.core.views.generic import ViewSet, safe_return_url
 from rencai.liaison.models import Lead
+from rencai.talents.models import Talent
 
 TEMPLATES = "cooperation/"
 
@@ -423,7 +424,12 @@ class ExpertViews(_ServiceSaveMixin, ViewSet):
     actions = ("list", "add", "detail", "edit", "delete", "changelog")
 
     def get_initial(self, request):
-        return {"databases": services.default_databases("expert")}
+        """A new expert is in the default 专家库; from a talent's page (``?talent=``) it is that talent."""
+        initial = {"databases": services.default_databases("expert")}
+        talent = request.GET.get("talent")
+        if str(talent or "").isdecimal() and Talent.objects.restrict(request.user, "view").filter(pk=talent).exists():
+            initial["talent"] = talent
+        return initial
 
 
 class AchievementViews(_ServiceSaveMixin, ViewSet):

@@ -48,27 +48,30 @@ def _at(project: Project, stage: str, user) -> Project:
     return project
 
 
-@pytest.mark.parametrize("start", [s for s in Stage.values])
-@pytest.mark.parametrize("target", [s for s in Stage.values])
-def test_every_step_is_allowed_exactly_when_the_flow_says(city_staff, start, target):
-    project = _at(make_project(city_staff), start, city_staff)
-    assert project.stage == start
-    steps = StageChange.objects.filter(project=project).count()
-    allowed = target in TRANSITIONS[start]
-    on = project.stage_on + dt.timedelta(days=1)
-    if allowed:
-        moved = services.move(project, target, user=city_staff, on=on, note="原因说明")
-        assert moved.stage == target and moved.stage_on == on
-        assert StageChange.objects.filter(project=project).count() == steps + 1
-        last = StageChange.objects.filter(project=project).last()
-        assert (last.from_stage, last.to_stage, last.on, last.by) == (start, target, on, city_staff)
-    else:
-        with pytest.raises(ValidationError) as refused:
-            services.move(project, target, user=city_staff, on=on, note="原因说明")
-        assert "to_stage" in refused.value.message_dict
-        project.refresh_from_db()
-        assert project.stage == start
-        assert StageChange.objects.filter(project=project).count() == steps
+def test_every_step_is_allowed_exactly_when_the_flow_says(city_staff):
+    """All 36 pairs of stages: the step is taken, dated and kept, or refused naming ``to_stage``
+    with the project left as it was."""
+    for start in Stage.values:
+        for target in Stage.values:
+            project = _at(make_project(city_staff, name=f"{start}→{target}"), start, city_staff)
+            assert project.stage == start
+            steps = StageChange.objects.filter(project=project).count()
+            on = project.stage_on + dt.timedelta(days=1)
+            if target in TRANSITIONS[start]:
+                moved = services.move(project, target, user=city_staff, on=on, note="原因说明")
+                assert moved.stage == target and moved.stage_on == on
+                assert StageChange.objects.filter(project=project).count() == steps + 1
+                last = StageChange.objects.filter(project=project).last()
+                assert (last.from_stage, last.to_stage, last.on, last.by) == (start, target, on, city_staff)
+            else:
+                with pytest.raises(ValidationError) as refused:
+                    services.move(project, target, user=city_staff, on=on, note="原因说明")
+                assert "to_stage" in refused.value.message_dict, (start, target)
+                project.refresh_from_db()
+                assert project.stage == start
+                assert StageChange.objects.filter(project=project).count() == steps
+    allowed = sum(len(steps) for steps in TRANSITIONS.values())
+    assert allowed == 9 and Project.objects.count() == 36
 
 
 def test_a_step_is_dated_audited_and_keeps_the_dates_it_reached(city_staff):
