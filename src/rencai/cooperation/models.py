@@ -101,6 +101,8 @@ def _databases(kind: str) -> models.ManyToManyField:
 class University(RencaiModel):
     """A university or research institute the city works with (合作院校)."""
 
+    city_wide = True  # shared by every county; written by city-level users (core.scope.user_can)
+
     name = models.CharField(_("名称"), max_length=100, unique=True)
     short_name = models.CharField(_("简称"), max_length=32, blank=True)
     kind = models.CharField(_("类型"), max_length=16, choices=InstitutionKind.choices, default=InstitutionKind.UNIVERSITY)
@@ -122,6 +124,8 @@ class University(RencaiModel):
 
 class UniversityContact(RencaiModel):
     """A contact person at a university (对接联系人)."""
+
+    city_wide = True  # shared by every county; written by city-level users (core.scope.user_can)
 
     university = models.ForeignKey(University, verbose_name=_("院校"), on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField(_("姓名"), max_length=64)
@@ -391,6 +395,8 @@ class Expert(RencaiModel):
 
 class Achievement(RencaiModel):
     """A scientific and technological achievement offered for transfer (科技成果, 成果库)."""
+
+    city_wide = True  # shared by every county; written by city-level users (core.scope.user_can)
 
     title = models.CharField(_("成果名称"), max_length=200)
     university = models.ForeignKey(University, verbose_name=_("完成单位"), null=True, blank=True,

@@ -40,6 +40,7 @@ from rencai.core.models import Region
 from rencai.core.scope import check_in_scope, region_in_scope
 from rencai.liaison.choices import LeadKind, LeadStatus
 from rencai.liaison.models import Lead
+from rencai.liaison.services import save_lead
 
 # The stages a project may be recorded in when it is first entered: as a talk, or already signed.
 START_STAGES = (Stage.NEGOTIATING, Stage.SIGNED)
@@ -50,12 +51,28 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def check_links(obj, user) -> None:
+    """Every record ``obj`` points to that has a data scope (an agreement, a visit, a project, a
+    talent, a lead …) must be one ``user`` may see: no one links another county's records."""
+    errors = {}
+    for field in obj._meta.concrete_fields:
+        related = field.related_model if field.many_to_one or field.one_to_one else None
+        value = getattr(obj, field.attname, None) if related is not None else None
+        if value is None or getattr(related, "region_scope_field", None) is None:
+            continue
+        if not related.objects.restrict(user, "view").filter(pk=value).exists():
+            errors[field.name] = [_("所选%(model)s不存在，或不在您的数据范围内。") % {"model": related._meta.verbose_name}]
+    if errors:
+        raise ValidationError(errors)
+
+
 def save(obj, *, user, m2m: dict | None = None):
-    """Validate ``obj``, re-check the user may write it where it now is, save it and set its
-    many-to-many fields (``m2m``: name → objects); one transaction."""
+    """Validate ``obj``, re-check the user may write it where it now is and may see what it links
+    to, save it and set its many-to-many fields (``m2m``: name → objects); one transaction."""
     with transaction.atomic():
         obj.full_clean()
         check_in_scope(user, obj, "add" if obj.pk is None else "change")
+        check_links(obj, user)
         obj.save()
         for name, values in (m2m or {}).items():
             getattr(obj, name).set(values)
@@ -75,10 +92,11 @@ def default_databases(kind: str) -> list[CooperationDatabase]:
 # --- agreements ----------------------------------------------------------------------------------------------
 def save_agreement(agreement: Agreement, *, user, classes=None, today: dt.date | None = None) -> Agreement:
     """An agreement whose term has run out is 到期 (unless it was terminated); one given a later
-    expiry date is 有效 again."""
+    expiry date, or none (长期有效), is 有效 again."""
     today = today or _today()
-    if agreement.status != AgreementStatus.TERMINATED and agreement.expires_on is not None:
-        agreement.status = AgreementStatus.EXPIRED if agreement.expires_on < today else AgreementStatus.ACTIVE
+    if agreement.status != AgreementStatus.TERMINATED:
+        expired = agreement.expires_on is not None and agreement.expires_on < today
+        agreement.status = AgreementStatus.EXPIRED if expired else AgreementStatus.ACTIVE
     return save(agreement, user=user, m2m=None if classes is None else {"classes": classes})
 
 
@@ -192,7 +210,8 @@ def move(project: Project, to_stage: str, *, user, on: dt.date | None = None, no
             setattr(locked, date_field, on)
         if to_stage == Stage.TERMINATED:
             locked.termination_reason = note
-        locked.save()
+        locked.save(update_fields=["stage", "stage_on", "termination_reason", "updated_at", "updated_by",
+                                   *([date_field] if date_field else [])])
         StageChange.objects.create(project=locked, from_stage=from_stage, to_stage=to_stage, on=on, note=note,
                                    by=_user_or_none(user))
     return locked
@@ -219,7 +238,7 @@ def convert_lead(lead: Lead, *, user, name: str = "", university=None, on: dt.da
         lead.status = LeadStatus.CONVERTED
         lead.outcome = "\n".join(filter(None, [lead.outcome, _("已转为合作项目：%(name)s") % {"name": project.name}]))
         check_in_scope(user, lead, "change")
-        lead.save()
+        lead.save(update_fields=["status", "outcome", "updated_at", "updated_by"])
     return project
 
 
@@ -235,7 +254,7 @@ def follow_up_to_project(follow_up: FollowUp, *, user, name: str = "") -> Projec
                           university_id=visit.university_id, visit=visit, description=follow_up.description)
         create_project(project, user=user)
         follow_up.project, follow_up.status = project, FollowUpStatus.PROJECT
-        follow_up.save()
+        follow_up.save(update_fields=["project", "status", "updated_at", "updated_by"])
     return project
 
 
@@ -251,9 +270,9 @@ def follow_up_to_lead(follow_up: FollowUp, *, user) -> Lead:
                     description=_("来自%(date)s走访%(university)s：%(text)s") % {
                         "date": f"{visit.on:%Y-%m-%d}", "university": visit.university, "text": follow_up.description},
                     due_date=follow_up.due_on, owner=_user_or_none(user))
-        save(lead, user=user)
+        save_lead(lead, user=user)
         follow_up.lead, follow_up.status = lead, FollowUpStatus.LEAD
-        follow_up.save()
+        follow_up.save(update_fields=["lead", "status", "updated_at", "updated_by"])
     return lead
 
 

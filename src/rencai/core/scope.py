@@ -21,7 +21,12 @@ def permission_name(model, action: str) -> str:
 
 
 def user_can(user, model, action: str) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.has_perm(permission_name(model, action)))
+    """The model permission for ``action``; a city-wide record (``city_wide = True``: shared
+    reference with no region, such as a partner university) is written only by a user who covers
+    every region, so no county edits what all counties rely on."""
+    if not (user and user.is_authenticated and user.is_active and user.has_perm(permission_name(model, action))):
+        return False
+    return action == "view" or not getattr(model, "city_wide", False) or user.sees_all_regions
 
 
 def restrict_queryset(queryset, user, action: str = "view"):

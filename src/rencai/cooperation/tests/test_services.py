@@ -293,3 +293,33 @@ def test_a_visits_follow_ups_become_a_project_and_a_lead(city_staff):
     assert (second.status, second.lead) == (FollowUpStatus.LEAD, lead) and lead.region.code == "140882"
     with pytest.raises(ValidationError):
         services.follow_up_to_project(first, user=city_staff)
+
+
+def test_no_one_links_another_countys_records_or_edits_the_shared_ones(city_staff, yanhu_officer, client):
+    from rencai.cooperation.models import Achievement, Base, University
+    from rencai.core.scope import user_can
+
+    hejin_agreement = make_agreement(city_staff, region_code="140882")
+    project = Project(name="借用河津协议", region=region("140802"), university=make_university(),
+                      agreement=hejin_agreement)
+    with pytest.raises(ValidationError) as refused:
+        services.create_project(project, user=yanhu_officer, on=DAY)
+    assert "agreement" in refused.value.message_dict and not Project.objects.filter(name="借用河津协议").exists()
+    base = Base(name="实训基地", host_unit="盐湖区职教中心", university=make_university(), region=region("140802"),
+                agreement=hejin_agreement)
+    with pytest.raises(ValidationError):
+        services.save(base, user=yanhu_officer)
+    # Universities and achievements are read by counties and kept by city-level users.
+    for model in (University, Achievement):
+        assert user_can(yanhu_officer, model, "view") and not user_can(yanhu_officer, model, "add")
+        assert user_can(city_staff, model, "add")
+    client.force_login(yanhu_officer)
+    assert client.get("/cooperation/universities/add/").status_code == 403
+    assert client.get("/cooperation/universities/").status_code == 200
+
+
+def test_an_agreement_without_an_expiry_date_is_active_again(city_staff):
+    agreement = make_agreement(city_staff, signed_on=dt.date(2020, 1, 1), expires_on=dt.date(2023, 1, 1))
+    assert agreement.status == AgreementStatus.EXPIRED
+    agreement.expires_on = None
+    assert services.save_agreement(agreement, user=city_staff).status == AgreementStatus.ACTIVE
