@@ -14,6 +14,7 @@ the project, so the landing rate counts what did land even when it was stopped l
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.core.signals import setting_changed
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -319,6 +320,13 @@ class Problem(RencaiModel):
 
     def __str__(self) -> str:
         return self.description[:30]
+
+    def clean(self):
+        supervision = self.supervision if self.supervision_id else None
+        if supervision is not None and self.deadline and self.deadline < supervision.on:
+            raise ValidationError({"deadline": [_("整改期限不能早于督导日期。")]})
+        if supervision is not None and self.closed_on and self.closed_on < supervision.on:
+            raise ValidationError({"closed_on": [_("整改完成日期不能早于督导日期。")]})
 
 
 class Report(RencaiModel):

@@ -247,8 +247,9 @@ def follow_up_to_project(follow_up: FollowUp, *, user, name: str = "") -> Projec
     with transaction.atomic():
         follow_up = FollowUp.objects.select_for_update().select_related("visit").get(pk=follow_up.pk)
         check_in_scope(user, follow_up, "change")
-        if follow_up.project_id is not None:
-            raise ValidationError(_("该事项已形成项目。"))
+        if follow_up.status != FollowUpStatus.OPEN:
+            raise ValidationError(_("只有待落实的事项才能转为项目（该事项：%(status)s）。") % {
+                "status": follow_up.get_status_display()})
         visit = follow_up.visit
         project = Project(name=(name or follow_up.description)[:200], region_id=visit.region_id,
                           university_id=visit.university_id, visit=visit, description=follow_up.description)
@@ -263,8 +264,9 @@ def follow_up_to_lead(follow_up: FollowUp, *, user) -> Lead:
     with transaction.atomic():
         follow_up = FollowUp.objects.select_for_update().select_related("visit__university").get(pk=follow_up.pk)
         check_in_scope(user, follow_up, "change")
-        if follow_up.lead_id is not None:
-            raise ValidationError(_("该事项已转为线索。"))
+        if follow_up.status != FollowUpStatus.OPEN:
+            raise ValidationError(_("只有待落实的事项才能转为线索（该事项：%(status)s）。") % {
+                "status": follow_up.get_status_display()})
         visit = follow_up.visit
         lead = Lead(kind=LeadKind.PROJECT, title=follow_up.description[:200], region_id=visit.region_id,
                     description=_("来自%(date)s走访%(university)s：%(text)s") % {
@@ -354,6 +356,10 @@ def check_report(report: Report, today: dt.date | None = None) -> None:
         raise ValidationError({"project": [_("项目签约后才需要调度报告。")]})
     if report.period < period_start(project.signed_on):
         raise ValidationError({"period": [_("报告期早于项目签约日期。")]})
+    left = project.completed_on or project.terminated_on
+    if left is not None and report.period > period_start(left):
+        raise ValidationError({"period": [_("项目已于 %(date)s 结束，不再需要以后报告期的调度报告。") % {
+            "date": f"{left:%Y-%m-%d}"}]})
 
 
 def save_report(report: Report, *, user, today: dt.date | None = None) -> Report:
@@ -370,6 +376,8 @@ def overdue_problems(queryset, today: dt.date | None = None):
 
 def close_problem(problem: Problem, *, user, on: dt.date | None = None, closure: str) -> Problem:
     on = on or _today()
+    if problem.closed_on is not None:
+        raise ValidationError(_("该问题已于 %(date)s 整改完成。") % {"date": f"{problem.closed_on:%Y-%m-%d}"})
     if not (closure or "").strip():
         raise ValidationError({"closure": [_("请填写整改情况。")]})
     if on > _today():

@@ -323,3 +323,40 @@ def test_an_agreement_without_an_expiry_date_is_active_again(city_staff):
     assert agreement.status == AgreementStatus.EXPIRED
     agreement.expires_on = None
     assert services.save_agreement(agreement, user=city_staff).status == AgreementStatus.ACTIVE
+
+
+def test_what_is_done_stays_done(city_staff):
+    """No report after a project finished, no second conversion of a follow-up, no second closure
+    of a problem, no deadline before the supervision."""
+    project = make_project(city_staff, stage=Stage.SIGNED, on=dt.date(2024, 1, 20), path=[
+        (Stage.TERMINATED, dt.date(2024, 3, 10), "合作方退出")])
+    services.save_report(Report(project=project, period=dt.date(2024, 3, 1), percent_done=30, work="收尾"),
+                         user=city_staff, today=dt.date(2024, 6, 1))
+    with pytest.raises(ValidationError) as late:
+        services.save_report(Report(project=project, period=dt.date(2024, 4, 1), percent_done=30, work="x"),
+                             user=city_staff, today=dt.date(2024, 6, 1))
+    assert "period" in late.value.message_dict
+
+    visit = services.save(Visit(university=make_university(), on=dt.date(2024, 4, 2), region=region("140802"),
+                                delegation="盐湖区区长一行"), user=city_staff)
+    dropped = services.save(FollowUp(visit=visit, description="共建实验室", status=FollowUpStatus.DROPPED),
+                            user=city_staff)
+    with pytest.raises(ValidationError):
+        services.follow_up_to_project(dropped, user=city_staff)
+    item = services.save(FollowUp(visit=visit, description="联合培养研究生"), user=city_staff)
+    services.follow_up_to_lead(item, user=city_staff)
+    with pytest.raises(ValidationError):
+        services.follow_up_to_project(item, user=city_staff)
+    assert not Project.objects.filter(visit=visit).exists()
+
+    supervision = services.save(Supervision(project=project, on=dt.date(2024, 2, 1), inspector="督查组"), user=city_staff)
+    with pytest.raises(ValidationError) as early:
+        services.save(Problem(supervision=supervision, description="x", deadline=dt.date(2024, 1, 1)), user=city_staff)
+    assert "deadline" in early.value.message_dict
+    problem = services.save(Problem(supervision=supervision, description="台账不全", deadline=dt.date(2024, 3, 1)),
+                            user=city_staff)
+    services.close_problem(problem, user=city_staff, on=dt.date(2024, 2, 20), closure="已补齐")
+    with pytest.raises(ValidationError):
+        services.close_problem(problem, user=city_staff, on=dt.date(2024, 2, 25), closure="再次")
+    problem.refresh_from_db()
+    assert (problem.closed_on, problem.closure) == (dt.date(2024, 2, 20), "已补齐")

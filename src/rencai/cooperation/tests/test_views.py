@@ -196,11 +196,27 @@ def test_the_figures_page_and_the_pack(client, city_staff, data):
 
 
 def test_the_cockpit_has_a_cooperation_section(client, leader, city_staff, data):
+    from urllib.parse import parse_qs, urlsplit
+
+    from rencai.cooperation.filters import ProjectFilterSet
+    from rencai.dashboards.cockpit import CockpitQuery
+    from rencai.dashboards.services import cockpit_data
+
     services.move(data["hejin"], Stage.LANDED, user=city_staff, on=dt.date(2024, 3, 1))
     client.force_login(leader)
     page = client.get("/dashboards/").content.decode()
-    assert "省校合作" in page and 'data-figure="landing_rate"' in page
-    assert "50.0%" in page or "50%" in page
+    assert "省校合作" in page and 'data-figure="landing_rate"' in page and "50.0%" in page
+    section = next(s for s in cockpit_data(CockpitQuery(leader, {})) if s["key"] == "cooperation")
+    figures = {f["key"]: f for f in section["figures"]}
+    assert figures["projects_landed"]["value"] == 1 and figures["landing_rate"]["unit"] == "%"
+    # Every bar opens the project list of exactly its projects.
+    for chart in section["charts"]:
+        for item in chart["items"]:
+            parts = urlsplit(item["link"])
+            assert parts.path == "/cooperation/projects/"
+            query = {k: v if k == "stage" else v[0] for k, v in parse_qs(parts.query).items()}
+            found = ProjectFilterSet(query, queryset=Project.objects.restrict(leader, "view"), user=leader).qs
+            assert found.count() == item["value"], (chart["key"], item)
 
 
 def test_experts_are_found_like_the_registry_and_shown_on_the_talents_page(client, city_admin, city_staff, data):
