@@ -84,6 +84,7 @@ from rencai.cooperation.tables import (
     VisitTable,
 )
 from rencai.core import audit
+from rencai.core.forms import widget_css_class
 from rencai.core.models.audit import AuditAction
 from rencai.core.scope import get_object_or_404_in_scope, user_can
 from rencai.core.views.generic import ViewSet, safe_return_url
@@ -529,6 +530,10 @@ def _figure_filters(request):
     """The figures page's filters: the project list's (region, university, dates …)."""
     projects, agreements = coop_figures.scoped(request.user)
     filterset = ProjectFilterSet(request.GET or None, queryset=projects, user=request.user)
+    for form_field in filterset.form.fields.values():
+        css = widget_css_class(form_field.widget)
+        if css:
+            form_field.widget.attrs.setdefault("class", css)
     projects = filterset.qs
     data = filterset.form.cleaned_data if filterset.form.is_valid() else {}
     if data.get("region"):
@@ -551,7 +556,7 @@ def figures_page(request):
         "groupings": [(key, label) for key, (label, *_rest) in coop_figures.GROUPINGS.items()],
         "stages": Stage.choices, "filterset": filterset,
         "chart_data": [{"charts": [{"key": "cooperation_figures", "kind": "bar", "items": [
-            {"label": row.label, "value": row.landed, "link": None} for row in rows]}]}],
+            {"label": row.label, "value": row.landed, "link": None} for row in rows if row.landed]}]}],
         "breadcrumbs": [(_("首页"), reverse("home")), (_("合作统计"), None)],
     })
 
