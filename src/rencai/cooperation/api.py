@@ -36,6 +36,7 @@ from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
 from rencai.api.locking import check_if_match
 from rencai.api.pagination import KeysetPagination
+from rencai.api.parsing import add_error, unknown_code, writable_region
 from rencai.api.records import add_record_endpoints, respond_with
 from rencai.api.schemas import RecordSchema, Ref
 from rencai.cooperation import figures as cooperation_figures
@@ -79,7 +80,6 @@ from rencai.cooperation.models import (
     UniversityContact,
     Visit,
 )
-from rencai.core.forms import region_choices
 from rencai.core.models import DictionaryItem
 from rencai.core.models.base import related_rows
 from rencai.core.scope import region_in_scope
@@ -122,24 +122,8 @@ class ConflictOut(Schema):
     detail: str
 
 
-def _fail(errors: dict, name: str, message: str) -> None:
-    errors.setdefault(name, []).append(message)
-
-
-def _not_found(code) -> str:
-    return _("代码“%(code)s”不存在。") % {"code": code}
-
-
 def _unseen(model) -> str:
     return _("该%(noun)s不存在，或不在您的数据范围内。") % {"noun": model._meta.verbose_name}
-
-
-def _region(user, code, errors: dict):
-    """The region with this code that ``user`` may file a record under (else a field error)."""
-    region = region_choices(user).filter(code=code or "").first()
-    if region is None:
-        _fail(errors, "region", _("所选地区不存在，或不在您的数据范围内。"))
-    return region
 
 
 def _visible(user, model, pk, errors: dict, name: str):
@@ -148,7 +132,7 @@ def _visible(user, model, pk, errors: dict, name: str):
         return None
     found = model.objects.restrict(user, "view").filter(pk=pk).first()
     if found is None:
-        _fail(errors, name, _unseen(model))
+        add_error(errors, name, _unseen(model))
     return found
 
 
@@ -171,7 +155,7 @@ def _assign(request, obj, payload, *, records: dict | None = None, items: dict |
     errors: dict[str, list[str]] = {}
     if "region" in changes:
         code = changes.pop("region")
-        _set_relation(obj, "region", _region(user, code, errors) if code else None)
+        _set_relation(obj, "region", writable_region(user, code, errors) if code else None)
     for name, model in (records or {}).items():
         if name in changes:
             _set_relation(obj, name, _visible(user, model, changes.pop(name), errors, name))
@@ -180,7 +164,7 @@ def _assign(request, obj, payload, *, records: dict | None = None, items: dict |
             code = changes.pop(name)
             item = DictionaryItem.objects.filter(dictionary__code=dictionary, code=code).first() if code else None
             if code and item is None:
-                _fail(errors, name, _not_found(code))
+                add_error(errors, name, unknown_code(code))
             _set_relation(obj, name, item)
     m2m = {}
     for name, dictionary in (many_items or {}).items():
@@ -189,20 +173,20 @@ def _assign(request, obj, payload, *, records: dict | None = None, items: dict |
             found = list(DictionaryItem.objects.filter(dictionary__code=dictionary, code__in=codes))
             missing = sorted(set(codes) - {item.code for item in found})
             if missing:
-                _fail(errors, name, _not_found("、".join(missing)))
+                add_error(errors, name, unknown_code("、".join(missing)))
             m2m[name] = found
     if databases is not None and "databases" in changes:
         codes = changes.pop("databases") or []
         found = list(CooperationDatabase.objects.filter(kind=databases, code__in=codes))
         missing = sorted(set(codes) - {database.code for database in found})
         if missing:
-            _fail(errors, "databases", _not_found("、".join(missing)))
+            add_error(errors, "databases", unknown_code("、".join(missing)))
         m2m["databases"] = found
     for name, value in changes.items():
         field = type(obj)._meta.get_field(name)
         if value is None and not field.null:
             if not isinstance(field, models.CharField | models.TextField):
-                _fail(errors, name, _("此字段不能为空。"))
+                add_error(errors, name, _("此字段不能为空。"))
                 continue
             value = ""
         setattr(obj, name, value)

@@ -3,8 +3,8 @@ against last year, projects landed, the landing rate, projects by stage, by univ
 county.
 
 The section follows the cockpit's region filter; its talent filters (kind, tier, 库, 入库时间)
-say nothing about projects and are not applied. Counted by GROUP BY, not from the in-memory
-columns: cooperation records number in the thousands.
+say nothing about projects and are not applied. It counts through the tallies like every
+section, from the in-memory columns kept for it below.
 """
 
 from __future__ import annotations
@@ -16,20 +16,22 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from rencai.cooperation.choices import Stage
-from rencai.cooperation.figures import figures, scoped
+from rencai.cooperation.models import Agreement, Project, University
+from rencai.core.models import Region
 from rencai.dashboards.cockpit import Chart, CockpitQuery, Figure, Item, Section, register_section
+from rencai.dashboards.replica import replicate
 from rencai.talents.filters import years_ago
 
+ONE_DAY = dt.timedelta(days=1)
 
-def _scoped(query: CockpitQuery):
+
+def _rows(query: CockpitQuery, model):
+    """The viewer's agreements or projects, in the cockpit's region."""
     def compute():
-        projects, agreements = scoped(query.user)
-        if query.filters.get("region"):
-            projects = projects.filter(region__in=query.filters["region_ids"])
-            agreements = agreements.filter(region__in=query.filters["region_ids"])
-        return projects, agreements
+        rows = query.tally_of(model)
+        return rows.narrow(region__in=query.filters["region_ids"]) if query.filters.get("region") else rows
 
-    return query.cached(("cooperation",), compute)
+    return query.cached(("cooperation", model), compute)
 
 
 def _link(query: CockpitQuery, name: str, **params) -> str:
@@ -39,53 +41,60 @@ def _link(query: CockpitQuery, name: str, **params) -> str:
     return f"{reverse(name)}?{urlencode(values)}" if values else reverse(name)
 
 
+def landing_rate(signed: int, landed: int) -> float:
+    """Landed ÷ signed in per cent, to one place (0 with nothing signed), as ``figures.Row`` has it."""
+    return round(100 * landed / signed, 1) if signed else 0
+
+
 def cooperation_figures(query: CockpitQuery) -> list[Figure]:
     today = query.today
-    projects, agreements = _scoped(query)
+    agreements, projects = _rows(query, Agreement), _rows(query, Project)
     year_start, last_start, last_day = dt.date(today.year, 1, 1), dt.date(today.year - 1, 1, 1), years_ago(today, 1)
-
-    def between(queryset, name, start, end):
-        return queryset.filter(**{f"{name}__gte": start, f"{name}__lte": end}).count()
-
-    _rows, total = figures(projects, agreements, "region")
+    periods = [(year_start, today + ONE_DAY), (last_start, last_day + ONE_DAY)]
+    agreed, agreed_before = agreements.between("signed_on", periods)
+    signed, signed_before = projects.between("signed_on", periods)
+    landed, landed_before = projects.between("landed_on", periods)
+    signed_all = projects.narrow(signed_on__isnull=False).count()
+    landed_all = projects.narrow(landed_on__isnull=False).count()
     same_period = _("去年同期")
     return [
-        Figure("agreements_year", _("今年签约协议"), between(agreements, "signed_on", year_start, today),
-               between(agreements, "signed_on", last_start, last_day), same_period,
+        Figure("agreements_year", _("今年签约协议"), agreed, agreed_before, same_period,
                _link(query, "agreement_list", signed_from=year_start, signed_to=today)),
-        Figure("projects_signed_year", _("今年签约项目"), between(projects, "signed_on", year_start, today),
-               between(projects, "signed_on", last_start, last_day), same_period,
+        Figure("projects_signed_year", _("今年签约项目"), signed, signed_before, same_period,
                _link(query, "project_list", signed_from=year_start, signed_to=today)),
-        Figure("projects_landed_year", _("今年落地项目"), between(projects, "landed_on", year_start, today),
-               between(projects, "landed_on", last_start, last_day), same_period,
+        Figure("projects_landed_year", _("今年落地项目"), landed, landed_before, same_period,
                _link(query, "project_list", landed_from=year_start, landed_to=today)),
-        Figure("projects_landed", _("累计落地项目"), total.landed, link=_link(query, "project_list", landed="true")),
-        Figure("landing_rate", _("项目落地率"), total.landing_rate if total.landing_rate is not None else 0,
+        Figure("projects_landed", _("累计落地项目"), landed_all, link=_link(query, "project_list", landed="true")),
+        Figure("landing_rate", _("项目落地率"), landing_rate(signed_all, landed_all),
                link=_link(query, "cooperation_figures"), unit="%"),
     ]
 
 
 def by_stage(query: CockpitQuery) -> list[Item]:
-    projects, _agreements = _scoped(query)
-    _rows, total = figures(projects, _agreements.none(), "region")
-    return [Item(str(label), total.by_stage[value], _link(query, "project_list", stage=value))
-            for value, label in Stage.choices if total.by_stage.get(value)]
+    counts = _rows(query, Project).grouped("stage")
+    return [Item(str(label), counts[value], _link(query, "project_list", stage=value))
+            for value, label in Stage.choices if counts.get(value)]
 
 
 def by_university(query: CockpitQuery) -> list[Item]:
     """Landed projects by university, the ten with most."""
-    projects, agreements = _scoped(query)
-    rows, _total = figures(projects, agreements.none(), "university")
-    return [Item(r.label, r.landed, _link(query, "project_list", university=r.key, landed="true"))
-            for r in rows if r.landed and r.key is not None][:10]
+    counts = {pk: n for pk, n in _rows(query, Project).narrow(landed_on__isnull=False).grouped("university").items()
+              if pk is not None and n}
+    names = dict(University.objects.filter(pk__in=counts).values_list("pk", "name"))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], names.get(item[0], "")))[:10]
+    return [Item(names.get(pk, "—"), n, _link(query, "project_list", university=pk, landed="true")) for pk, n in ranked]
 
 
 def by_county(query: CockpitQuery) -> list[Item]:
-    """Projects by county, with each county's landed share in the figures page."""
-    projects, agreements = _scoped(query)
-    rows, _total = figures(projects, agreements.none(), "region")
-    return [Item(r.label, r.projects, _link(query, "project_list", region=r.key)) for r in rows if r.projects]
+    """Projects by the region they are filed under, in the regions' order."""
+    counts = {pk: n for pk, n in _rows(query, Project).grouped("region").items() if n}
+    regions = Region.objects.filter(pk__in=counts).order_by("path")
+    return [Item(region.name, counts[region.pk], _link(query, "project_list", region=region.pk)) for region in regions]
 
+
+# What the section counts, kept in memory for the cockpit (see dashboards.replica).
+replicate(Agreement, "region", "signed_on")
+replicate(Project, "region", "university", "stage", "signed_on", "landed_on")
 
 register_section(Section(
     "cooperation", _("省校合作"), order=40, permission="cooperation.view_project", figures=cooperation_figures,

@@ -27,6 +27,7 @@ from rencai.api.auth import audit_full_values, get_in_scope, personal_value, req
 from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
 from rencai.api.pagination import CountedKeysetPagination, KeysetPagination
+from rencai.api.parsing import add_error, unknown_code, writable_region
 from rencai.api.records import add_record_endpoints
 from rencai.api.schemas import RecordSchema, Ref
 from rencai.core.forms import region_choices
@@ -53,30 +54,14 @@ class TalentRef(Ref):
     name: str
 
 
-def _fail(errors: dict, name: str, message: str) -> None:
-    errors.setdefault(name, []).append(message)
-
-
-def _region(user, code, errors: dict, name: str = "region"):
-    """The region with this code that ``user`` may file a record under (else a field error)."""
-    region = region_choices(user).filter(code=code or "").first()
-    if region is None:
-        _fail(errors, name, _("所选地区不存在，或不在您的数据范围内。"))
-    return region
-
-
 def _staff(user, username, errors: dict, name: str):
     """The business user ``username`` within ``user``'s scope; None for a blank one."""
     if not username:
         return None
     found = liaison_officer_queryset(user).filter(username=username).first()
     if found is None:
-        _fail(errors, name, _("用户“%(name)s”不存在，或不在您的数据范围内。") % {"name": username})
+        add_error(errors, name, _("用户“%(name)s”不存在，或不在您的数据范围内。") % {"name": username})
     return found
-
-
-def _not_found(code) -> str:
-    return _("代码“%(code)s”不存在。") % {"code": code}
 
 
 def _set_fields(obj, changes: dict, errors: dict) -> None:
@@ -86,7 +71,7 @@ def _set_fields(obj, changes: dict, errors: dict) -> None:
         field = type(obj)._meta.get_field(name)
         if value is None and not field.null:
             if not isinstance(field, models.CharField | models.TextField):
-                _fail(errors, name, _("此字段不能为空。"))
+                add_error(errors, name, _("此字段不能为空。"))
                 continue
             value = ""
         setattr(obj, name, value)
@@ -206,7 +191,7 @@ def _save_contact(request, contact: ContactRecord, payload) -> ContactRecord:
     errors: dict[str, list[str]] = {}
     if "region" in changes:
         code = changes.pop("region")
-        contact.region = _region(user, code, errors) if code else None
+        contact.region = writable_region(user, code, errors) if code else None
     elif "talents" in changes:
         contact.region = None  # other talents: their region again
     if "staff" in changes:
@@ -217,7 +202,7 @@ def _save_contact(request, contact: ContactRecord, payload) -> ContactRecord:
         topics = list(DictionaryItem.objects.filter(dictionary__code=TOPIC_DICTIONARY, code__in=codes))
         missing = sorted(set(codes) - {item.code for item in topics})
         if missing:
-            _fail(errors, "topics", _not_found("、".join(missing)))
+            add_error(errors, "topics", unknown_code("、".join(missing)))
     talents = changes.pop("talents", None)
     if talents is None:
         talents = list(contact.talents.values_list("pk", flat=True))
@@ -459,7 +444,7 @@ def _save_lead(request, lead: Lead, payload) -> Lead:
     errors: dict[str, list[str]] = {}
     if "region" in changes:
         code = changes.pop("region")
-        lead.region = _region(user, code, errors) if code else None
+        lead.region = writable_region(user, code, errors) if code else None
     if "owner" in changes:
         lead.owner = _staff(user, changes.pop("owner"), errors, "owner")
     for name in ("talent", "contact"):
@@ -532,22 +517,22 @@ def _save_rule(request, rule: CadenceRule, payload) -> CadenceRule:
         code = changes.pop("tier")
         rule.tier = DictionaryItem.objects.filter(dictionary__code="talent_tier", code=code).first() if code else None
         if code and rule.tier is None:
-            _fail(errors, "tier", _not_found(code))
+            add_error(errors, "tier", unknown_code(code))
     kind = changes.pop("category_kind", None)
     if "category" in changes:
         code = changes.pop("category")
         rule.category = None
         if code and kind is None:
-            _fail(errors, "category_kind", _("给出人才分类时须注明人才类别（native 或 local）。"))
+            add_error(errors, "category_kind", _("给出人才分类时须注明人才类别（native 或 local）。"))
         elif code:
             rule.category = DictionaryItem.objects.filter(dictionary__code=CATEGORY_DICTIONARY[kind], code=code).first()
             if rule.category is None:
-                _fail(errors, "category", _("代码“%(code)s”不是%(kind)s的分类。") % {"code": code, "kind": kind.label})
+                add_error(errors, "category", _("代码“%(code)s”不是%(kind)s的分类。") % {"code": code, "kind": kind.label})
     if "database" in changes:
         code = changes.pop("database")
         rule.database = TalentDatabase.objects.filter(code=code).first() if code else None
         if code and rule.database is None:
-            _fail(errors, "database", _not_found(code))
+            add_error(errors, "database", unknown_code(code))
     _set_fields(rule, changes, errors)
     return services.save_cadence_rule(rule, user=request.auth_user)
 

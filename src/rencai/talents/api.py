@@ -29,6 +29,7 @@ from rencai.api.errors import ApiValidationError
 from rencai.api.filtering import apply_filters, filter_query_schema
 from rencai.api.locking import check_if_match, etag
 from rencai.api.pagination import CountedKeysetPagination
+from rencai.api.parsing import unknown_code
 from rencai.api.schemas import RecordSchema, Ref
 from rencai.core.audit import MASKED_SECRET
 from rencai.core.forms import region_choices
@@ -370,10 +371,6 @@ def _item(dictionary: str, code):
     return DictionaryItem.objects.filter(dictionary__code=dictionary, code=code).first() if code else None
 
 
-def _not_found(code) -> str:
-    return _("代码“%(code)s”不存在。") % {"code": code}
-
-
 def _apply_changes(request, talent: Talent, changes: dict) -> dict:
     """Set the submitted fields on ``talent``; return the relations to save. Raises a 422 naming
     every field that fails (codes that do not exist, scope, the model's own rules)."""
@@ -400,14 +397,14 @@ def _apply_changes(request, talent: Talent, changes: dict) -> dict:
             code = changes.pop(name)
             item = _item(dictionary, code)
             if code and item is None:
-                fail(name, _not_found(code))
+                fail(name, unknown_code(code))
             setattr(talent, name, item)
     for name, level in REGION_FIELDS.items():
         if name in changes:
             code = changes.pop(name)
             region = Region.objects.filter(code=code, level=level).first() if code else None
             if code and region is None:
-                fail(name, _not_found(code))
+                fail(name, unknown_code(code))
             setattr(talent, name, region)
     if "liaison_officer" in changes:
         username = changes.pop("liaison_officer")
@@ -436,7 +433,7 @@ def _apply_changes(request, talent: Talent, changes: dict) -> dict:
         found = {d.code: d for d in TalentDatabase.objects.filter(code__in=databases)}
         missing = [code for code in databases if code not in found]
         if missing:
-            fail("databases", _not_found("、".join(missing)))
+            fail("databases", unknown_code("、".join(missing)))
         relations["databases"] = list(found.values())
     if tags is not None:
         relations["tags"] = services.tags_from_names(tags)
@@ -462,7 +459,7 @@ def _history(payload_rows, model) -> list[dict] | None:
                 code = values.get(name)
                 values[name] = _item(name, code)
                 if code and values[name] is None:
-                    errors[f"{number}.{name}"] = [_not_found(code)]
+                    errors[f"{number}.{name}"] = [unknown_code(code)]
         instance = model(**{k: v for k, v in values.items() if v is not None})
         try:
             instance.full_clean(exclude=["talent"])

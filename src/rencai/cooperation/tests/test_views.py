@@ -207,6 +207,13 @@ def test_the_cockpit_has_a_cooperation_section(client, leader, city_staff, data)
     page = client.get("/dashboards/").content.decode()
     assert "省校合作" in page and 'data-figure="landing_rate"' in page and "50.0%" in page
     section = next(s for s in cockpit_data(CockpitQuery(leader, {})) if s["key"] == "cooperation")
+    # From the in-memory columns, the same as by queries; and the same after another step.
+    assert section == next(s for s in cockpit_data(CockpitQuery(leader, {}, fresh=True)) if s["key"] == "cooperation")
+    services.move(data["yanhu"], Stage.TERMINATED, user=city_staff, on=dt.date(2024, 3, 2), note="撤资")
+    for viewer in (city_staff, leader):
+        section, queries = (next(s for s in cockpit_data(CockpitQuery(viewer, {}, fresh=fresh))
+                                 if s["key"] == "cooperation") for fresh in (False, True))
+        assert section == queries
     figures = {f["key"]: f for f in section["figures"]}
     assert figures["projects_landed"]["value"] == 1 and figures["landing_rate"]["unit"] == "%"
     # Every bar opens the project list of exactly its projects.
