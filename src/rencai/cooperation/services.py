@@ -259,6 +259,20 @@ def follow_up_to_project(follow_up: FollowUp, *, user, name: str = "") -> Projec
     return project
 
 
+def follow_up_to_agreement(follow_up: FollowUp, agreement: Agreement, *, user) -> FollowUp:
+    """A visit's follow-up item was signed as ``agreement`` (签订协议 from the item)."""
+    with transaction.atomic():
+        follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+        check_in_scope(user, follow_up, "change")
+        if follow_up.status != FollowUpStatus.OPEN:
+            raise ValidationError(_("只有待落实的事项才能签订协议（该事项：%(status)s）。") % {
+                "status": follow_up.get_status_display()})
+        follow_up.agreement, follow_up.status = agreement, FollowUpStatus.AGREEMENT
+        check_links(follow_up, user)
+        follow_up.save(update_fields=["agreement", "status", "updated_at", "updated_by"])
+    return follow_up
+
+
 def follow_up_to_lead(follow_up: FollowUp, *, user) -> Lead:
     """A visit's follow-up item becomes a liaison lead (项目线索) of the visiting county."""
     with transaction.atomic():

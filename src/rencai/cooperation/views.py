@@ -197,17 +197,26 @@ class AgreementViews(_ServiceSaveMixin, ViewSet):
     detail_template = TEMPLATES + "agreement_detail.html"
     list_template = TEMPLATES + "agreement_list.html"
 
+    def _follow_up(self, request) -> FollowUp | None:
+        """签订协议 from a visit's follow-up item (``?follow_up=``), if the user may change it."""
+        pk = request.GET.get("follow_up")
+        if not str(pk or "").isdecimal():
+            return None
+        return FollowUp.objects.restrict(request.user, "change").select_related("visit").filter(pk=pk).first()
+
     def get_initial(self, request):
-        visit = request.GET.get("visit")
-        if str(visit or "").isdecimal():
-            found = Visit.objects.restrict(request.user, "view").filter(pk=visit).first()
-            if found is not None:
-                return {"visit": found.pk, "university": found.university_id, "region": found.region_id,
-                        "content": found.agreed}
+        follow_up = self._follow_up(request)
+        if follow_up is not None:
+            visit = follow_up.visit
+            return {"visit": visit.pk, "university": visit.university_id, "region": visit.region_id,
+                    "content": follow_up.description, "title": follow_up.description[:200]}
         return {}
 
     def save_object(self, request, obj, form, created):
         services.save_agreement(obj, user=request.user, classes=form.cleaned_data["classes"])
+        follow_up = self._follow_up(request) if created else None
+        if follow_up is not None:
+            services.follow_up_to_agreement(follow_up, obj, user=request.user)
 
     def get_list_context(self, request, listing):
         agreements = Agreement.objects.restrict(request.user, "view").select_related("university", "region")

@@ -245,3 +245,26 @@ def test_experts_are_found_like_the_registry_and_shown_on_the_talents_page(clien
     assert "锂电池正极材料" in tab and 'data-testid="talent-expert"' in tab
     form = client.get(f"/cooperation/experts/add/?talent={other.pk}").content.decode()
     assert "赵小兰" in form
+
+
+def test_a_follow_up_is_signed_as_an_agreement_from_the_visit(client, yanhu_officer, city_staff, data):
+    from rencai.cooperation.choices import FollowUpStatus
+    from rencai.cooperation.models import Agreement, FollowUp, Visit
+
+    visit = services.save(Visit(university=data["whu"], on=dt.date(2024, 4, 2), region=region("140802"),
+                                delegation="盐湖区委书记一行", agreed="共建储能研究院"), user=city_staff)
+    item = services.save(FollowUp(visit=visit, description="签订盐湖区—武汉大学储能研究院共建协议"), user=city_staff)
+    client.force_login(yanhu_officer)
+    page = client.get(f"/cooperation/visits/{visit.pk}/").content.decode()
+    assert f"/cooperation/agreements/add/?follow_up={item.pk}" in page
+    form = client.get(f"/cooperation/agreements/add/?follow_up={item.pk}").content.decode()
+    assert "储能研究院共建协议" in form
+    response = client.post(f"/cooperation/agreements/add/?follow_up={item.pk}", {
+        "title": "盐湖区—武汉大学储能研究院共建协议", "university": data["whu"].pk, "partner_kind": "county",
+        "partner": "盐湖区人民政府", "region": region("140802").pk, "signed_on": "2024-05-10",
+        "classes": [], "status": "active", "visit": visit.pk})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    agreement = Agreement.objects.get(title="盐湖区—武汉大学储能研究院共建协议")
+    item.refresh_from_db()
+    assert (item.status, item.agreement, agreement.visit) == (FollowUpStatus.AGREEMENT, agreement, visit)
+    assert f"/cooperation/agreements/{agreement.pk}/" in client.get(f"/cooperation/visits/{visit.pk}/").content.decode()
