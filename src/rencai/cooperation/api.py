@@ -1189,7 +1189,7 @@ def _save_visit(request, visit: Visit, payload) -> Visit:
 
 def _save_follow_up(request, follow_up: FollowUp, payload) -> FollowUp:
     _assign(request, follow_up, payload, records={"agreement": Agreement})
-    return services.save(follow_up, user=request.auth_user)
+    return services.save_follow_up(follow_up, user=request.auth_user)
 
 
 @visits_router.get("/", response=list[VisitOut], summary="走访名校列表")

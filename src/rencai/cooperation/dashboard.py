@@ -41,9 +41,10 @@ def _link(query: CockpitQuery, name: str, **params) -> str:
     return f"{reverse(name)}?{urlencode(values)}" if values else reverse(name)
 
 
-def landing_rate(signed: int, landed: int) -> float:
-    """Landed ÷ signed in per cent, to one place (0 with nothing signed), as ``figures.Row`` has it."""
-    return round(100 * landed / signed, 1) if signed else 0
+def landing_rate(signed: int, landed: int) -> float | None:
+    """Landed ÷ signed in per cent, to one place (None, shown 「—」, with nothing signed), as
+    ``figures.Row`` has it."""
+    return round(100 * landed / signed, 1) if signed else None
 
 
 def cooperation_figures(query: CockpitQuery) -> list[Figure]:

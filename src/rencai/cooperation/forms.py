@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rencai.cooperation.choices import Stage
+from rencai.cooperation.choices import FollowUpStatus, Stage
 from rencai.cooperation.models import (
     Achievement,
     Agreement,
@@ -194,10 +194,24 @@ class VisitForm(_RegionDefaultMixin, BaseModelForm):
 
 
 class FollowUpForm(BaseModelForm):
+    """An item is 待落实 or 不再推进 by hand; it becomes a project or a lead by its buttons, and
+    an agreement by 签订协议 or by naming the agreement here. Once it has become one, its status
+    stays."""
+
     class Meta:
         model = FollowUp
         fields = ["visit", "description", "due_on", "status", "agreement"]
         widgets = {"due_on": _date(), "description": _text(3)}
+        help_texts = {"agreement": _("选择后事项记为“已签协议”。")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        if instance.project_id or instance.lead_id or instance.agreement_id:
+            for name in ("status", "agreement"):
+                self.fields[name].disabled = True
+        else:
+            self.fields["status"].choices = [(s.value, s.label) for s in (FollowUpStatus.OPEN, FollowUpStatus.DROPPED)]
 
 
 class CooperationDatabaseForm(BaseModelForm):

@@ -19,11 +19,17 @@ from openpyxl.utils import get_column_letter
 from rencai.cooperation import figures as coop_figures
 from rencai.cooperation import services
 from rencai.cooperation.choices import REPORTING_STAGES, Stage
-from rencai.cooperation.models import Agreement, Problem, Report
+from rencai.cooperation.models import Problem, Report
+from rencai.core.services.auditlog import spreadsheet_text
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 LATE_FILL = PatternFill("solid", fgColor="F8D7DA")
 BOLD = Font(bold=True)
+
+
+def _append(sheet, values: list) -> None:
+    """One row; text the office typed (names, reports, problems) never starts a formula."""
+    sheet.append([spreadsheet_text(v) if isinstance(v, str) else v for v in values])
 
 
 def _sheet(workbook: Workbook, title: str, heading: str, headers: list[str], widths: list[int] | None = None):
@@ -42,7 +48,7 @@ def _sheet(workbook: Workbook, title: str, heading: str, headers: list[str], wid
 
 def _figure_rows(sheet, rows, total) -> None:
     for row in (*rows, total):
-        sheet.append([row.label, row.agreements, float(row.agreement_amount), row.projects,
+        _append(sheet, [row.label, row.agreements, float(row.agreement_amount), row.projects,
                       *(row.by_stage[s] for s in Stage.values), row.signed, row.landed,
                       row.landing_rate if row.landing_rate is not None else "—", float(row.project_amount),
                       float(row.landed_amount)])
@@ -83,7 +89,7 @@ def build(user, projects, agreements, *, today: dt.date) -> bytes:
                    [10, 30, 18, 20, 8, 12, 12, 14, 18, 10, 10, 40, 30, 8])
     for project in under_way:
         report = latest.get(project.pk)
-        sheet.append([project.region.name, project.name, str(project.university or ""), project.enterprise,
+        _append(sheet, [project.region.name, project.name, str(project.university or ""), project.enterprise,
                       project.get_stage_display(), project.stage_on, float(project.amount or 0), project.leader,
                       project.responsible_unit, f"{report.period:%Y-%m}" if report else "",
                       report.percent_done if report else "", report.work if report else "",
@@ -97,7 +103,7 @@ def build(user, projects, agreements, *, today: dt.date) -> bytes:
                    [10, 30, 8, 10, 12, 8, 20])
     for missing in services.missing_reports(projects, today):
         project = missing.project
-        sheet.append([project.region.name, project.name, project.get_stage_display(), f"{missing.period:%Y-%m}",
+        _append(sheet, [project.region.name, project.name, project.get_stage_display(), f"{missing.period:%Y-%m}",
                       missing.deadline, (today - missing.deadline).days, project.responsible_unit])
         sheet.cell(sheet.max_row, 5).number_format = "yyyy-mm-dd"
 
@@ -110,7 +116,7 @@ def build(user, projects, agreements, *, today: dt.date) -> bytes:
     for problem in problems:
         supervision = problem.supervision
         late = problem.deadline < today
-        sheet.append([supervision.project.region.name, supervision.project.name, supervision.on, supervision.inspector,
+        _append(sheet, [supervision.project.region.name, supervision.project.name, supervision.on, supervision.inspector,
                       problem.description, problem.deadline, _("逾期") if late else ""])
         for column in (3, 6):
             sheet.cell(sheet.max_row, column).number_format = "yyyy-mm-dd"
@@ -120,9 +126,8 @@ def build(user, projects, agreements, *, today: dt.date) -> bytes:
     sheet = _sheet(workbook, _("协议到期提醒"), _("即将到期的合作协议（截至 %(date)s）") % {"date": stamp},
                    [_("县区"), _("协议名称"), _("合作院校"), _("签约方"), _("签约日期"), _("到期日期"), _("剩余天数")],
                    [10, 36, 18, 20, 12, 12, 8])
-    for agreement in services.expiring_agreements(Agreement.objects.filter(pk__in=agreements.values("pk")), today) \
-            .select_related("region", "university"):
-        sheet.append([agreement.region.name, agreement.title, str(agreement.university), agreement.partner,
+    for agreement in services.expiring_agreements(agreements, today).select_related("region", "university"):
+        _append(sheet, [agreement.region.name, agreement.title, str(agreement.university), agreement.partner,
                       agreement.signed_on, agreement.expires_on, (agreement.expires_on - today).days])
         for column in (5, 6):
             sheet.cell(sheet.max_row, column).number_format = "yyyy-mm-dd"

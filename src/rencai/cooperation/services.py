@@ -55,10 +55,16 @@ def check_links(obj, user) -> None:
     """Every record ``obj`` points to that has a data scope (an agreement, a visit, a project, a
     talent, a lead …) must be one ``user`` may see: no one links another county's records."""
     errors = {}
-    for field in obj._meta.concrete_fields:
-        related = field.related_model if field.many_to_one or field.one_to_one else None
-        value = getattr(obj, field.attname, None) if related is not None else None
-        if value is None or getattr(related, "region_scope_field", None) is None:
+    links = [f for f in obj._meta.concrete_fields if (f.many_to_one or f.one_to_one)
+             and getattr(f.related_model, "region_scope_field", None) is not None]
+    # A link kept as it was is not re-checked: a county's project may hang off a city agreement
+    # its officer cannot open, and editing the project must not break the link.
+    saved = (type(obj)._base_manager.filter(pk=obj.pk).values(*(f.attname for f in links)).first() or {}
+             if obj.pk is not None and links else {})
+    for field in links:
+        related = field.related_model
+        value = getattr(obj, field.attname, None)
+        if value is None or saved.get(field.attname) == value:
             continue
         if not related.objects.restrict(user, "view").filter(pk=value).exists():
             errors[field.name] = [_("所选%(model)s不存在，或不在您的数据范围内。") % {"model": related._meta.verbose_name}]
@@ -133,13 +139,20 @@ def check_document(upload) -> None:
 
 
 def add_document(agreement: Agreement, upload, *, title: str, user) -> AgreementDocument:
+    """Store ``upload`` as a document of ``agreement``: checked first, written only then, and
+    removed again if the record cannot be saved (no stray file left behind)."""
     check_document(upload)
-    document = AgreementDocument(agreement=agreement, title=title or upload.name, size=upload.size)
+    max_title = AgreementDocument._meta.get_field("title").max_length
+    document = AgreementDocument(agreement=agreement, title=(title or upload.name)[:max_title], size=upload.size)
+    document.full_clean(exclude=["file"])
     with transaction.atomic():
         check_in_scope(user, agreement, "change")
         document.file.save(upload.name, upload, save=False)
-        document.full_clean()
-        document.save()
+        try:
+            document.save()
+        except Exception:
+            document.file.delete(save=False)
+            raise
     return document
 
 
@@ -242,14 +255,35 @@ def convert_lead(lead: Lead, *, user, name: str = "", university=None, on: dt.da
     return project
 
 
+def _check_open(follow_up: FollowUp, what: str) -> None:
+    """An item converts once: while it is 待落实 and has become nothing yet."""
+    if follow_up.status != FollowUpStatus.OPEN or follow_up.project_id or follow_up.lead_id or follow_up.agreement_id:
+        raise ValidationError(_("只有待落实的事项才能%(what)s（该事项：%(status)s）。") % {
+            "what": what, "status": follow_up.get_status_display()})
+
+
+def save_follow_up(follow_up: FollowUp, *, user) -> FollowUp:
+    """An item that has become an agreement, a project or a lead keeps that status; one given an
+    agreement it was signed as becomes 已签协议."""
+    if follow_up.agreement_id and not (follow_up.project_id or follow_up.lead_id) \
+            and follow_up.status == FollowUpStatus.OPEN:
+        follow_up.status = FollowUpStatus.AGREEMENT
+    if follow_up.project_id or follow_up.lead_id or follow_up.agreement_id:
+        made = (FollowUpStatus.PROJECT if follow_up.project_id else
+                FollowUpStatus.LEAD if follow_up.lead_id else FollowUpStatus.AGREEMENT)
+        if follow_up.status != made:
+            raise ValidationError({"status": [_("该事项已形成%(what)s，状态不能再改。") % {"what": made.label}]})
+    elif follow_up.status not in (FollowUpStatus.OPEN, FollowUpStatus.DROPPED):
+        raise ValidationError({"status": [_("请用“转为项目”“转为线索”或“签订协议”落实事项。")]})
+    return save(follow_up, user=user)
+
+
 def follow_up_to_project(follow_up: FollowUp, *, user, name: str = "") -> Project:
     """A visit's follow-up item becomes a project (洽谈) of the visited university."""
     with transaction.atomic():
         follow_up = FollowUp.objects.select_for_update().select_related("visit").get(pk=follow_up.pk)
         check_in_scope(user, follow_up, "change")
-        if follow_up.status != FollowUpStatus.OPEN:
-            raise ValidationError(_("只有待落实的事项才能转为项目（该事项：%(status)s）。") % {
-                "status": follow_up.get_status_display()})
+        _check_open(follow_up, _("转为项目"))
         visit = follow_up.visit
         project = Project(name=(name or follow_up.description)[:200], region_id=visit.region_id,
                           university_id=visit.university_id, visit=visit, description=follow_up.description)
@@ -264,9 +298,7 @@ def follow_up_to_agreement(follow_up: FollowUp, agreement: Agreement, *, user) -
     with transaction.atomic():
         follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
         check_in_scope(user, follow_up, "change")
-        if follow_up.status != FollowUpStatus.OPEN:
-            raise ValidationError(_("只有待落实的事项才能签订协议（该事项：%(status)s）。") % {
-                "status": follow_up.get_status_display()})
+        _check_open(follow_up, _("签订协议"))
         follow_up.agreement, follow_up.status = agreement, FollowUpStatus.AGREEMENT
         check_links(follow_up, user)
         follow_up.save(update_fields=["agreement", "status", "updated_at", "updated_by"])
@@ -278,9 +310,7 @@ def follow_up_to_lead(follow_up: FollowUp, *, user) -> Lead:
     with transaction.atomic():
         follow_up = FollowUp.objects.select_for_update().select_related("visit__university").get(pk=follow_up.pk)
         check_in_scope(user, follow_up, "change")
-        if follow_up.status != FollowUpStatus.OPEN:
-            raise ValidationError(_("只有待落实的事项才能转为线索（该事项：%(status)s）。") % {
-                "status": follow_up.get_status_display()})
+        _check_open(follow_up, _("转为线索"))
         visit = follow_up.visit
         lead = Lead(kind=LeadKind.PROJECT, title=follow_up.description[:200], region_id=visit.region_id,
                     description=_("来自%(date)s走访%(university)s：%(text)s") % {

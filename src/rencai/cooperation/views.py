@@ -84,7 +84,7 @@ from rencai.cooperation.tables import (
     VisitTable,
 )
 from rencai.core import audit
-from rencai.core.forms import widget_css_class
+from rencai.core.forms import add_refusal, widget_css_class
 from rencai.core.models.audit import AuditAction
 from rencai.core.scope import get_object_or_404_in_scope, user_can
 from rencai.core.views.generic import ViewSet, safe_return_url
@@ -92,19 +92,6 @@ from rencai.liaison.models import Lead
 from rencai.talents.models import Talent
 
 TEMPLATES = "cooperation/"
-
-
-def _refuse(form, exc: ValidationError, renames: dict | None = None) -> None:
-    """A service's refusal put on the form: on its field where the form has it."""
-    renames = renames or {}
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            name = renames.get(name, name)
-            for message in errors:
-                form.add_error(name if name in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 class _ServiceSaveMixin:
@@ -173,7 +160,7 @@ class UniversityViews(_ServiceSaveMixin, ViewSet):
             "experts": _rows(obj.experts.select_related("talent"), user),
             "achievements": _rows(obj.achievements.all(), user),
             "visits": _rows(obj.visits.select_related("region"), user),
-            "stages": Stage,
+            "may_add_contact": user_can(user, UniversityContact, "add"),
         }
 
 
@@ -341,7 +328,7 @@ def project_move(request, pk):
                 "name": moved.name, "stage": moved.get_stage_display()})
             return redirect("project_detail", pk=project.pk)
         except ValidationError as exc:
-            _refuse(form, exc)
+            add_refusal(form, exc)
     for errors in form.errors.values():
         for message in errors:
             messages.error(request, message)
@@ -485,6 +472,9 @@ class FollowUpViews(_ChildViews):
     form = FollowUpForm
     actions = ("add", "detail", "edit", "delete", "changelog")
 
+    def save_object(self, request, obj, form, created):
+        services.save_follow_up(obj, user=request.user)
+
 
 @login_required
 @require_POST
@@ -545,10 +535,18 @@ def _figure_filters(request):
             form_field.widget.attrs.setdefault("class", css)
     projects = filterset.qs
     data = filterset.form.cleaned_data if filterset.form.is_valid() else {}
+    # The agreements under the same filters, as far as they apply: region, university, class
+    # (one of the agreement's), signing period.
     if data.get("region"):
         agreements = filterset.in_region(agreements, "region", data["region"])
     if data.get("university"):
         agreements = agreements.filter(university=data["university"])
+    if data.get("line"):
+        agreements = agreements.filter(classes=data["line"])
+    if data.get("signed_from"):
+        agreements = agreements.filter(signed_on__gte=data["signed_from"])
+    if data.get("signed_to"):
+        agreements = agreements.filter(signed_on__lte=data["signed_to"])
     return filterset, projects, agreements
 
 
@@ -592,14 +590,14 @@ def pack_download(request):
 def pack_page(request):
     if not user_can(request.user, Project, "view"):
         raise PermissionDenied
-    filterset, projects, _agreements = _figure_filters(request)
+    filterset, projects, agreements = _figure_filters(request)
     today = timezone.localdate()
+    problems = Problem.objects.restrict(request.user, "view").filter(supervision__project__in=projects)
     return render(request, TEMPLATES + "pack.html", {
         "page_title": _("调度会材料"), "filterset": filterset, "today": today,
         "missing": services.missing_reports(projects, today, latest_only=True)[:100],
-        "overdue": list(services.overdue_problems(Problem.objects.restrict(request.user, "view"), today)
-                        .select_related("supervision__project")[:100]),
-        "expiring": list(services.expiring_agreements(Agreement.objects.restrict(request.user, "view"))[:100]),
+        "overdue": list(services.overdue_problems(problems, today).select_related("supervision__project")[:100]),
+        "expiring": list(services.expiring_agreements(agreements, today)[:100]),
         "breadcrumbs": [(_("首页"), reverse("home")), (_("调度会材料"), None)],
         "download_url": reverse("cooperation_pack_download") + (f"?{request.GET.urlencode()}" if request.GET else ""),
         "period": services.period_start(today - dt.timedelta(days=1)),

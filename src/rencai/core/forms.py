@@ -72,8 +72,13 @@ def region_choices(user):
 
 
 def scope_choice_fields(form, user, model) -> None:
-    """Narrow every model-choice field of ``form`` to what ``user`` may see."""
+    """Narrow every model-choice field of ``form`` to what ``user`` may see.
+
+    A record's current reference stays a choice even when the user cannot see it (a county's
+    project under a city-level agreement): the form keeps it rather than silently clearing it.
+    """
     scope_field = getattr(model, "region_scope_field", None)
+    instance = getattr(form, "instance", None)
     for name, field in form.fields.items():
         if not isinstance(field, forms.ModelChoiceField):
             continue
@@ -81,7 +86,11 @@ def scope_choice_fields(form, user, model) -> None:
         if related is Region and name == scope_field:
             field.queryset = region_choices(user)
         elif hasattr(field.queryset, "restrict"):
-            field.queryset = field.queryset.restrict(user, "view")
+            current = None
+            if instance is not None and instance.pk is not None and not isinstance(field, forms.ModelMultipleChoiceField):
+                current = getattr(instance, f"{name}_id", None)
+            visible = field.queryset.restrict(user, "view")
+            field.queryset = visible | field.queryset.filter(pk=current) if current is not None else visible
 
 
 # --- optimistic locking ---------------------------------------------------------------------------
@@ -288,3 +297,15 @@ class DictionaryItemForm(BaseModelForm):
         parent.queryset = parent.queryset.filter(dictionary_id=int(dictionary_id) if str(dictionary_id).isdigit() else 0)
         if self.instance.pk:
             parent.queryset = parent.queryset.exclude(pk=self.instance.pk)
+
+
+def add_refusal(form, exc) -> None:
+    """A service's refusal (a ``ValidationError``) put on ``form``: each message on its field
+    where the form has that field, else above the form (never an error for a field it lacks)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            for message in errors:
+                form.add_error(name if name in form.fields else None, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)

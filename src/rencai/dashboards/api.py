@@ -48,7 +48,7 @@ class ChartInfo(Schema):
 class FigureOut(Schema):
     key: str
     label: str
-    value: int | float
+    value: int | float | None
     previous: int | None
     previous_label: str
     change: float | None = Field(None, description="较去年同期的变化（%）")

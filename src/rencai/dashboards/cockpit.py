@@ -48,7 +48,7 @@ class Figure:
 
     key: str
     label: str
-    value: int
+    value: int | float | None  # None: nothing to count it from (a rate of nothing), shown 「—」
     previous: int | None = None
     previous_label: str = ""
     link: str | None = None

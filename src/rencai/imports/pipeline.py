@@ -39,6 +39,7 @@ from rencai.core.loading import BulkWriter, bulk_load, checkpoint_later, no_gc, 
 from rencai.core.models.audit import AuditAction
 from rencai.core.parallel import can_fork, forked, give_back_freed_memory
 from rencai.core.scope import scope_region_ids, user_can
+from rencai.core.services.auditlog import spreadsheet_text
 from rencai.imports.cleaning import Cleaner, is_blank
 from rencai.imports.dedupe import scoring
 from rencai.imports.mapping import FIELDS
@@ -1030,9 +1031,7 @@ def error_report(batch_or_preview) -> bytes:
 
 
 def _cell(value):
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value  # never a formula in a file we hand out
-    return value
+    return spreadsheet_text(value) if isinstance(value, str) else value  # never a formula in a file we hand out
 
 
 def template_workbook() -> bytes:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from rencai.core.forms import region_choices
+from rencai.core.forms import add_refusal, region_choices
 from rencai.core.models.regions import RegionLevel
 from rencai.core.scope import get_object_or_404_in_scope, user_can
 from rencai.core.views.generic import RESULTS_ID, ViewSet, build_listing, safe_return_url
@@ -57,17 +57,6 @@ def _talent_in_scope(user, pk, action: str = "view") -> Talent | None:
     if not str(pk or "").isdecimal():
         return None
     return Talent.objects.restrict(user, action).select_related("region").filter(pk=pk).first()
-
-
-def _refusal(form, exc: ValidationError) -> None:
-    """A service's refusal put on the form: on its field when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            for message in errors:
-                form.add_error(name if name in form.fields else None, message)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 # --- contact records ----------------------------------------------------------------------------------------
@@ -165,7 +154,7 @@ def quick_entry(request):
         try:
             saved = services.save_contact(form.save(commit=False), user=user, **form.service_arguments())
         except ValidationError as exc:
-            _refusal(form, exc)
+            add_refusal(form, exc)
     if saved is not None:
         text = _("已记录%(channel)s（%(when)s）。") % {
             "channel": saved.get_channel_display(), "when": f"{saved.contacted_at:%Y-%m-%d}"}

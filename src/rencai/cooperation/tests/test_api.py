@@ -359,9 +359,12 @@ def test_a_visits_follow_ups_become_a_project_and_a_lead_once(client, yanhu_offi
     follow_ups = client.get(f"{API}/visits/{visit_id}", headers=headers).json()["follow_ups"]
     assert [(f["status"], (f["project"] or {}).get("id"), (f["lead"] or {}).get("id")) for f in follow_ups] == [
         ("project", project["id"], None), ("lead", None, lead.json()["id"])]
-    dropped = _send(client, "patch", f"/follow-ups/{made[1]}", headers, {"status": "dropped"})
+    # A converted item keeps its status; an open one may be dropped, not set to a button's status.
+    assert "status" in _errors(_send(client, "patch", f"/follow-ups/{made[1]}", headers, {"status": "dropped"}))
+    third = _send(client, "post", f"/visits/{visit_id}/follow-ups/", headers, {"description": "联合培养"}).json()["id"]
+    assert "status" in _errors(_send(client, "patch", f"/follow-ups/{third}", headers, {"status": "project"}))
+    dropped = _send(client, "patch", f"/follow-ups/{third}", headers, {"status": "dropped"})
     assert dropped.json()["status_label"] == "不再推进"
-    assert "status" in _errors(_send(client, "patch", f"/follow-ups/{made[1]}", headers, {"status": "project"}))
     assert _ids(client.get(f"{API}/visits/", {"follow_up": "project"}, headers=headers)) == [visit_id]
 
 

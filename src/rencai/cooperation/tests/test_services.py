@@ -360,3 +360,52 @@ def test_what_is_done_stays_done(city_staff):
         services.close_problem(problem, user=city_staff, on=dt.date(2024, 2, 25), closure="再次")
     problem.refresh_from_db()
     assert (problem.closed_on, problem.closure) == (dt.date(2024, 2, 20), "已补齐")
+
+
+def test_quarterly_periods_across_the_year_end(city_staff):
+    with override_settings(COOPERATION_REPORT_MONTHS=3, COOPERATION_REPORT_GRACE_DAYS=10):
+        project = make_project(city_staff, stage=Stage.SIGNED, on=dt.date(2024, 11, 20))
+        assert services.period_deadline(dt.date(2024, 10, 1)) == dt.date(2025, 1, 10)
+        assert services.due_periods(project, dt.date(2025, 1, 10)) == []  # still on time
+        assert services.due_periods(project, dt.date(2025, 1, 11)) == [dt.date(2024, 10, 1)]
+        assert services.due_periods(project, dt.date(2025, 7, 11)) == [
+            dt.date(2024, 10, 1), dt.date(2025, 1, 1), dt.date(2025, 4, 1)]
+        with pytest.raises(ValidationError):  # a month inside the quarter is no period start
+            services.save_report(Report(project=project, period=dt.date(2024, 11, 1), percent_done=5, work="x"),
+                                 user=city_staff, today=dt.date(2025, 1, 20))
+        services.save_report(Report(project=project, period=dt.date(2024, 10, 1), percent_done=5, work="开工"),
+                             user=city_staff, today=dt.date(2025, 1, 20))
+        owed = services.missing_reports(Project.objects.all(), dt.date(2025, 7, 11))
+        assert [m.period for m in owed] == [dt.date(2025, 1, 1), dt.date(2025, 4, 1)]
+
+
+def test_a_follow_up_converts_once_even_if_its_status_is_set_back(city_staff):
+    visit = services.save(Visit(university=make_university(), on=dt.date(2024, 4, 2), region=region("140802"),
+                                delegation="盐湖区区长一行"), user=city_staff)
+    item = services.save(FollowUp(visit=visit, description="共建研究院"), user=city_staff)
+    project = services.follow_up_to_project(item, user=city_staff)
+    item.refresh_from_db()
+    item.status = FollowUpStatus.OPEN
+    with pytest.raises(ValidationError) as kept:
+        services.save_follow_up(item, user=city_staff)
+    assert "status" in kept.value.message_dict
+    FollowUp.objects.filter(pk=item.pk).update(status=FollowUpStatus.OPEN)  # even behind the services' back
+    with pytest.raises(ValidationError):
+        services.follow_up_to_lead(item, user=city_staff)
+    assert Project.objects.filter(visit=visit).get() == project and not Lead.objects.exists()
+    other = services.save(FollowUp(visit=visit, description="推荐人才"), user=city_staff)
+    other.status = FollowUpStatus.PROJECT
+    with pytest.raises(ValidationError):  # a status only its button sets
+        services.save_follow_up(other, user=city_staff)
+
+
+def test_a_countys_project_keeps_its_city_agreement_when_the_officer_edits_it(city_staff, yanhu_officer):
+    city_agreement = make_agreement(city_staff, region_code="140800", title="市校全面合作协议")
+    project = make_project(city_staff, name="盐湖区承接项目", agreement=city_agreement)
+    project.region = region("140802")
+    project.save()
+    project = Project.objects.get(pk=project.pk)
+    project.leader = "王强 副区长"
+    services.update_project(project, user=yanhu_officer)
+    project.refresh_from_db()
+    assert project.agreement == city_agreement and project.leader == "王强 副区长"

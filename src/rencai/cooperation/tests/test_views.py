@@ -210,7 +210,10 @@ def test_the_cockpit_has_a_cooperation_section(client, leader, city_staff, data)
     # From the in-memory columns, the same as by queries; and the same after another step.
     assert section == next(s for s in cockpit_data(CockpitQuery(leader, {}, fresh=True)) if s["key"] == "cooperation")
     services.move(data["yanhu"], Stage.TERMINATED, user=city_staff, on=dt.date(2024, 3, 2), note="撤资")
-    for viewer in (city_staff, leader):
+    from rencai.core.testing import make_user
+
+    officer = make_user("hejin2", roles=["county_officer"], regions=["140882"])
+    for viewer in (city_staff, officer, leader):
         section, queries = (next(s for s in cockpit_data(CockpitQuery(viewer, {}, fresh=fresh))
                                  if s["key"] == "cooperation") for fresh in (False, True))
         assert section == queries
@@ -268,3 +271,39 @@ def test_a_follow_up_is_signed_as_an_agreement_from_the_visit(client, yanhu_offi
     item.refresh_from_db()
     assert (item.status, item.agreement, agreement.visit) == (FollowUpStatus.AGREEMENT, agreement, visit)
     assert f"/cooperation/agreements/{agreement.pk}/" in client.get(f"/cooperation/visits/{visit.pk}/").content.decode()
+
+
+def test_a_county_officer_edits_a_project_under_a_city_agreement_without_losing_it(client, city_staff, yanhu_officer,
+                                                                                     data):
+    from rencai.talents.tests.helpers import form_values
+
+    city_agreement = make_agreement(city_staff, region_code="140800", title="市校全面合作协议")
+    Project.objects.filter(pk=data["yanhu"].pk).update(agreement=city_agreement)
+    client.force_login(yanhu_officer)
+    page = client.get(f"/cooperation/projects/{data['yanhu'].pk}/edit/").content.decode()
+    values = form_values(page)
+    assert values.get("agreement") == str(city_agreement.pk)
+    values["leader"] = "李华 副区长"
+    response = client.post(f"/cooperation/projects/{data['yanhu'].pk}/edit/", values)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    project = Project.objects.get(pk=data["yanhu"].pk)
+    assert (project.agreement, project.leader) == (city_agreement, "李华 副区长")
+    # The new-project form does not offer the city's agreement to the county.
+    assert "市校全面合作协议" not in client.get("/cooperation/projects/add/").content.decode()
+
+
+def test_the_pack_download_holds_the_county_only(client, yanhu_officer, data):
+    client.force_login(yanhu_officer)
+    book = load_workbook(io.BytesIO(client.get("/cooperation/pack/download/").content), read_only=True)
+    text = {str(value) for sheet in book for row in sheet.iter_rows(values_only=True) for value in row if value}
+    assert "盐湖储能材料项目" in text
+    assert not {"河津铝基新材料项目", "环评手续滞后", "河津市", "河津—武大合作协议"} & text
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_pack(client, city_staff, data):
+    Project.objects.filter(pk=data["yanhu"].pk).update(name="=HYPERLINK(\"http://x\",\"点击\")")
+    client.force_login(city_staff)
+    book = load_workbook(io.BytesIO(client.get("/cooperation/pack/download/").content))
+    names = [row[1].value for row in book["在建项目进度"].iter_rows(min_row=3)]
+    assert "'=HYPERLINK(\"http://x\",\"点击\")" in names
+    assert all(cell.data_type != "f" for sheet in book for row in sheet.iter_rows() for cell in row)

@@ -45,7 +45,8 @@ from rencai.core import audit
 from rencai.core.models import AuditChainHead
 from rencai.core.models.audit import AuditAction
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the stored documents beside the payload
+READABLE_FORMATS = (1, 2)  # a backup of format 1 simply has no documents
 DOCUMENTS_PREFIX = "documents/"  # stored documents sit under this folder of the archive
 MANIFEST_NAME = "manifest.json"
 PAYLOAD_NAMES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -151,10 +152,15 @@ def _document_files() -> list[tuple[str, Path]]:
     root = Path(settings.DOCUMENT_DIR)
     if not root.is_dir():
         return []
-    return sorted((path.relative_to(root).as_posix(), path) for path in root.rglob("*") if path.is_file())
+    # Regular files only: a link would be archived as a link, which a restore refuses.
+    return sorted((path.relative_to(root).as_posix(), path) for path in root.rglob("*")
+                  if path.is_file() and not path.is_symlink())
 
 
-def _safe_document_name(name: str) -> bool:
+def _safe_document_name(name) -> bool:
+    """A relative path inside ``DOCUMENT_DIR``: no absolute path, no ``..``, nothing but text."""
+    if not isinstance(name, str):
+        return False
     parts = name.split("/")
     return bool(name) and not name.startswith("/") and all(part not in ("", ".", "..") for part in parts)
 
@@ -288,14 +294,14 @@ def read_backup(path: Path | str, workdir: Path) -> tuple[dict[str, Any], Path]:
             manifest = json.loads(tar.extractfile(members[MANIFEST_NAME]).read().decode("utf-8"))
             if not isinstance(manifest, dict) or manifest.get("application") != "rencai":
                 raise BackupError("not a rencai backup: unknown manifest")
-            if manifest.get("format") != FORMAT_VERSION:
+            if manifest.get("format") not in READABLE_FORMATS:
                 raise BackupError(f"backup format {manifest.get('format')} is not supported by this version")
             name = manifest.get("payload")
             if name not in PAYLOAD_NAMES.values() or name not in members or not members[name].isfile():
                 raise BackupError("the archive does not hold the payload its manifest names")
             documents = manifest.get("documents") or []
             if not isinstance(documents, list) or not all(
-                    isinstance(d, dict) and _safe_document_name(str(d.get("name", ""))) for d in documents):
+                    isinstance(d, dict) and _safe_document_name(d.get("name")) for d in documents):
                 raise BackupError("the manifest lists documents it cannot hold")
             if set(members) != {MANIFEST_NAME, name, *(DOCUMENTS_PREFIX + d["name"] for d in documents)}:
                 raise BackupError("the archive holds unexpected files")
@@ -303,6 +309,8 @@ def read_backup(path: Path | str, workdir: Path) -> tuple[dict[str, Any], Path]:
                 member = members[DOCUMENTS_PREFIX + entry["name"]]
                 if not member.isfile():
                     raise BackupError("the archive holds unexpected files")
+                if member.size != entry.get("size"):
+                    raise BackupError(f"the document {entry['name']} does not match the manifest's checksum")
                 copy = workdir / DOCUMENTS_PREFIX / entry["name"]
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 data = tar.extractfile(member).read()
@@ -440,11 +448,13 @@ def restore_backup(path: Path | str, *, using: str = "default", safety_backup: b
         # An empty database (a restore drill, a new server) has nothing worth keeping.
         keep = safety_backup and _has_schema(connection)
         safety = create_backup(using=using, label="rencai-pre-restore").path if keep else None
+        # The documents first: their names are unique, so putting them back only adds files, and
+        # a failure here (a full disk) leaves the database as it was.
+        documents = _restore_documents(workdir, manifest)
         if manifest["vendor"] == "sqlite":
             _sqlite_replace(connection, payload)
         else:
             _pg_replace(connection, payload)
-        documents = _restore_documents(workdir, manifest)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

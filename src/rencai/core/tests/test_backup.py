@@ -181,6 +181,14 @@ def test_stored_documents_come_back_with_the_database(backups, units, city_admin
     _assert_refused(tampered, "document .* checksum", backups)
     assert not kept.exists()
 
+    # A manifest naming a document outside the documents folder is refused, whatever the archive holds.
+    for name in ("../escape.pdf", "/etc/escape.pdf", 7):
+        crafted = backups / f"crafted-{len(str(name))}.tar"
+        _rewrite(result.path, crafted, manifest=lambda m, name=name: {
+            **m, "documents": [{"name": name, "size": 1, "sha256": "0" * 64}]})
+        _assert_refused(crafted, "cannot hold", backups)
+    assert not (documents.parent / "escape.pdf").exists()
+
 
 @transactional
 def test_a_truncated_backup_is_refused(backups, units, city_admin):

@@ -52,6 +52,7 @@ from rencai.core.fields import EncryptedTextField, LookupHashField, ProtectedFie
 from rencai.core.forms import (
     CONCURRENCY_INPUT,
     TableConfigForm,
+    add_refusal,
     bulk_edit_form_for,
     concurrency_token,
     widget_css_class,
@@ -699,7 +700,7 @@ class ObjectEditView(BaseObjectView):
                 self.viewset.after_save(request, obj, form, created)
         except ValidationError as exc:
             # A hook may refuse a save with a ValidationError; show it on the form, save nothing.
-            form.add_error(None, exc)
+            add_refusal(form, exc)
             return self.respond(obj, form)
         if created:
             messages.success(request, _("已新增%(model)s“%(object)s”。") % {"model": self.model._meta.verbose_name, "object": obj})
