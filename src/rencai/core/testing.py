@@ -11,6 +11,22 @@ from rencai.core.models import Region, Role, User
 PASSWORD = "Rencai-Test-2026!"  # noqa: S105  (test personas only)
 
 
+_hashes: dict[tuple[str, str], str] = {}
+
+
+def _hashed(password: str) -> str:
+    """``password`` hashed by the first configured hasher, once per process: the personas share
+    the test password, and an Argon2 hash costs 0.2 s (a salt shared by test accounts reveals
+    nothing). Signing in still checks it the slow way, as in production."""
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+
+    key = (password, settings.PASSWORD_HASHERS[0])
+    if key not in _hashes:
+        _hashes[key] = make_password(password)
+    return _hashes[key]
+
+
 def make_user(
     username: str,
     *,
@@ -22,7 +38,7 @@ def make_user(
 ) -> User:
     """A ready-to-use account: password fresh, administrators enrolled in TOTP."""
     user = User(username=username, **fields)
-    user.set_password(password)
+    user.password, user.password_changed_at = _hashed(password), timezone.now()
     if totp:
         user.totp_secret = pyotp.random_base32()
         user.totp_confirmed_at = timezone.now()
