@@ -84,10 +84,10 @@ from rencai.cooperation.tables import (
     VisitTable,
 )
 from rencai.core import audit
-from rencai.core.forms import add_refusal, widget_css_class
+from rencai.core.forms import add_refusal
 from rencai.core.models.audit import AuditAction
 from rencai.core.scope import get_object_or_404_in_scope, user_can
-from rencai.core.views.generic import ViewSet, safe_return_url
+from rencai.core.views.generic import ViewSet, safe_return_url, style_filters
 from rencai.liaison.models import Lead
 from rencai.talents.models import Talent
 
@@ -528,11 +528,7 @@ class CooperationDatabaseViews(ViewSet):
 def _figure_filters(request):
     """The figures page's filters: the project list's (region, university, dates …)."""
     projects, agreements = coop_figures.scoped(request.user)
-    filterset = ProjectFilterSet(request.GET or None, queryset=projects, user=request.user)
-    for form_field in filterset.form.fields.values():
-        css = widget_css_class(form_field.widget)
-        if css:
-            form_field.widget.attrs.setdefault("class", css)
+    filterset = style_filters(ProjectFilterSet(request.GET or None, queryset=projects, user=request.user))
     projects = filterset.qs
     data = filterset.form.cleaned_data if filterset.form.is_valid() else {}
     # The agreements under the same filters, as far as they apply: region, university, class

@@ -359,6 +359,15 @@ def _column_sort_specs(bound_column) -> list[str]:
     return [str(s).replace(".", "__") for s in specs]
 
 
+def style_filters(filterset):
+    """``filterset`` with the Tabler class on each filter's widget (as the list pages show them)."""
+    for form_field in filterset.form.fields.values():
+        css = widget_css_class(form_field.widget)
+        if css:
+            form_field.widget.attrs.setdefault("class", css)
+    return filterset
+
+
 def build_listing(request, queryset, *, table_class, filterset_class=None, prefs_key: str, base_url: str,
                   target_id: str = RESULTS_ID, selectable: bool = True, default_ordering=None,
                   per_page: int | None = None, columns: list[str] | None = None, ranked: bool = False,
@@ -374,11 +383,7 @@ def build_listing(request, queryset, *, table_class, filterset_class=None, prefs
     user = request.user
     filterset = None
     if filterset_class is not None:
-        filterset = filterset_class(request.GET or None, queryset=queryset, user=user)
-        for form_field in filterset.form.fields.values():
-            css = widget_css_class(form_field.widget)
-            if css:
-                form_field.widget.attrs.setdefault("class", css)
+        filterset = style_filters(filterset_class(request.GET or None, queryset=queryset, user=user))
         # Invalid fields are left out of the filter and shown with their error on the form.
         queryset = filterset.qs
     prefs = table_preferences(user, prefs_key)
